@@ -1,0 +1,52 @@
+namespace ConnText.Contracts.Problems;
+
+/// <summary>
+/// The stable <c>type</c> values of RFC 9457 problem details returned by the REST API and the realtime hub.
+/// Clients switch on these strings; they never change once published. See <c>docs/errors.md</c>.
+/// </summary>
+public static class ProblemTypes
+{
+    private const string Prefix = "urn:conntext:problem:";
+
+    /// <summary>One or more fields failed validation; <c>errors</c> names each failing field.</summary>
+    public const string Validation = Prefix + "validation";
+
+    /// <summary>The request could not be read: malformed JSON, a missing body, a bad header or parameter.</summary>
+    public const string MalformedRequest = Prefix + "malformed-request";
+
+    /// <summary>The resource or route does not exist.</summary>
+    public const string NotFound = Prefix + "not-found";
+
+    /// <summary>The route exists but not for this HTTP method; the <c>Allow</c> header lists the methods.</summary>
+    public const string MethodNotAllowed = Prefix + "method-not-allowed";
+
+    /// <summary>The request body is larger than the server accepts.</summary>
+    public const string PayloadTooLarge = Prefix + "payload-too-large";
+
+    /// <summary>The request body's media type is not accepted by this endpoint.</summary>
+    public const string UnsupportedMediaType = Prefix + "unsupported-media-type";
+
+    /// <summary>The request conflicts with existing state (for example a taken username).</summary>
+    public const string Conflict = Prefix + "conflict";
+
+    /// <summary>Authentication is required or the credentials were not accepted.</summary>
+    public const string Unauthorized = Prefix + "unauthorized";
+
+    /// <summary>The caller is authenticated but not allowed to do this.</summary>
+    public const string Forbidden = Prefix + "forbidden";
+
+    /// <summary>The server does not accept new registrations (registration mode).</summary>
+    public const string RegistrationClosed = Prefix + "registration-closed";
+
+    /// <summary>Too many requests; retry after the number of seconds in <c>Retry-After</c>.</summary>
+    public const string RateLimited = Prefix + "rate-limited";
+
+    /// <summary>A dependency (for example the database) is unavailable; retry later.</summary>
+    public const string ServiceUnavailable = Prefix + "service-unavailable";
+
+    /// <summary>An unexpected server error; the response carries a <c>traceId</c> for the operator's logs.</summary>
+    public const string Internal = Prefix + "internal";
+
+    /// <summary>Any other HTTP error status without a more specific type.</summary>
+    public const string Http = Prefix + "http";
+}

@@ -1,0 +1,196 @@
+using ConnText.Contracts.Accounts;
+using ConnText.Contracts.Problems;
+using ConnText.Server.Data;
+using ConnText.Server.Hosting;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace ConnText.Server.Accounts;
+
+internal static class AccountsEndpoints
+{
+    public static IServiceCollection AddAccounts(this IServiceCollection services, IConfiguration configuration)
+    {
+        var options = configuration.BindSection<AccountsOptions>(AccountsOptions.Section);
+        services.Configure<AccountsOptions>(configuration.GetSection(AccountsOptions.Section));
+        services.Configure<PasswordHasherOptions>(o =>
+        {
+            o.CompatibilityMode = PasswordHasherCompatibilityMode.IdentityV3;
+            o.IterationCount = Math.Max(options.PasswordHashIterations, 210_000);
+        });
+
+        services.AddIdentityCore<User>(o =>
+            {
+                // AccountRules holds the whole password policy; Identity's composition rules are off.
+                o.Password.RequiredLength = AccountRules.PasswordMinLength;
+                o.Password.RequireDigit = false;
+                o.Password.RequireLowercase = false;
+                o.Password.RequireUppercase = false;
+                o.Password.RequireNonAlphanumeric = false;
+                o.Password.RequiredUniqueChars = 1;
+                o.User.RequireUniqueEmail = false;
+                o.User.AllowedUserNameCharacters = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-";
+            })
+            .AddRoles<Role>()
+            .AddEntityFrameworkStores<ConnTextDbContext>()
+            .AddPasswordValidator<PasswordRulesValidator>();
+
+        services.AddScoped<RegisterAccount>();
+        return services;
+    }
+
+    public static RouteGroupBuilder MapAccountsEndpoints(this IEndpointRouteBuilder endpoints)
+    {
+        var group = endpoints.MapGroup("/accounts").WithTags("Accounts");
+
+        group.MapPost("/", (RegisterAccountRequest request, RegisterAccount register, CancellationToken cancellationToken) =>
+                register.HandleAsync(request, cancellationToken))
+            .WithName("RegisterAccount")
+            .WithSummary("Create an account")
+            .WithDescription("Registers a username and password. The first account on a server becomes its admin. " +
+                             "Refused with registration-closed when the server's registration mode does not allow it.")
+            .Accepts<RegisterAccountRequest>("application/json")
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status403Forbidden)
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
+
+        return group;
+    }
+}
+
+/// <summary>Registration: validates, creates the user, and makes the first user the admin.</summary>
+internal sealed class RegisterAccount(
+    UserManager<User> users,
+    RoleManager<Role> roles,
+    ConnTextDbContext db,
+    IOptionsSnapshot<AccountsOptions> options,
+    TimeProvider time)
+{
+    public async Task<Results<Created<AccountResponse>, ValidationProblem, ProblemHttpResult>> HandleAsync(
+        RegisterAccountRequest request, CancellationToken cancellationToken)
+    {
+        if (options.Value.RegistrationMode != RegistrationMode.Open)
+        {
+            return TypedResults.Problem(
+                statusCode: StatusCodes.Status403Forbidden,
+                type: ProblemTypes.RegistrationClosed,
+                title: "Registration is closed",
+                detail: options.Value.RegistrationMode == RegistrationMode.Invite
+                    ? "This server registers new accounts by invitation only."
+                    : "This server does not accept new accounts.");
+        }
+
+        var errors = Validate(request);
+        if (errors.Count > 0)
+        {
+            return TypedResults.ValidationProblem(errors, type: ProblemTypes.Validation, title: "The account details are not valid");
+        }
+
+        var user = new User
+        {
+            Id = Guid.CreateVersion7(time.GetUtcNow()),
+            UserName = request.Username,
+            DisplayName = string.IsNullOrWhiteSpace(request.DisplayName) ? request.Username! : request.DisplayName.Trim(),
+            Email = string.IsNullOrWhiteSpace(request.Email) ? null : request.Email.Trim(),
+            CreatedAt = time.GetUtcNow(),
+        };
+
+        var created = await CreateAsync(user, request.Password!);
+        if (created is { } failure)
+        {
+            return failure;
+        }
+
+        await GrantAdminIfFirstAsync(user, cancellationToken);
+        var userRoles = await users.GetRolesAsync(user);
+        return TypedResults.Created($"/api/v1/users/{user.Id}",
+            new AccountResponse(user.Id, user.UserName!, user.DisplayName, user.Email, userRoles.ToList(), user.CreatedAt));
+    }
+
+    private async Task<Results<Created<AccountResponse>, ValidationProblem, ProblemHttpResult>?> CreateAsync(User user, string password)
+    {
+        IdentityResult result;
+        try
+        {
+            result = await users.CreateAsync(user, password);
+        }
+        catch (DbUpdateException)
+        {
+            // Two registrations of one name raced past Identity's check; the unique index decided.
+            return UsernameTaken();
+        }
+
+        if (result.Succeeded)
+        {
+            return null;
+        }
+
+        if (result.Errors.Any(e => e.Code == nameof(IdentityErrorDescriber.DuplicateUserName)))
+        {
+            return UsernameTaken();
+        }
+
+        var errors = result.Errors
+            .GroupBy(e => e.Code.StartsWith("Password", StringComparison.Ordinal) ? "password"
+                : e.Code.Contains("Email", StringComparison.Ordinal) ? "email" : "username")
+            .ToDictionary(g => g.Key, g => g.Select(e => e.Description).ToArray());
+        return TypedResults.ValidationProblem(errors, type: ProblemTypes.Validation, title: "The account details are not valid");
+    }
+
+    private async Task GrantAdminIfFirstAsync(User user, CancellationToken cancellationToken)
+    {
+        if (!await roles.RoleExistsAsync(Role.Admin))
+        {
+            await roles.CreateAsync(new Role { Id = Guid.CreateVersion7(time.GetUtcNow()), Name = Role.Admin });
+        }
+
+        // The earliest account is the admin; ordering by creation keeps that true when two register at once.
+        var firstUserId = await db.Users.OrderBy(u => u.CreatedAt).ThenBy(u => u.Id).Select(u => u.Id).FirstAsync(cancellationToken);
+        if (firstUserId == user.Id)
+        {
+            await users.AddToRoleAsync(user, Role.Admin);
+        }
+    }
+
+    private static ProblemHttpResult UsernameTaken() => TypedResults.Problem(
+        statusCode: StatusCodes.Status409Conflict,
+        type: ProblemTypes.Conflict,
+        title: "Username taken",
+        detail: "An account with this username already exists (usernames ignore case).");
+
+    private static Dictionary<string, string[]> Validate(RegisterAccountRequest request)
+    {
+        var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
+        Add(errors, "username", AccountRules.CheckUsername(request.Username));
+        Add(errors, "password", AccountRules.CheckPassword(request.Password, request.Username));
+        if (request.DisplayName is { Length: > User.DisplayNameMaxLength })
+        {
+            errors["displayName"] = [$"A display name has at most {User.DisplayNameMaxLength} characters."];
+        }
+
+        if (request.DisplayName is not null && request.DisplayName.Any(char.IsControl))
+        {
+            errors["displayName"] = ["A display name cannot contain control characters."];
+        }
+
+        if (request.Email is { Length: > 0 } email && (email.Length > 254 || !System.Net.Mail.MailAddress.TryCreate(email.Trim(), out _)))
+        {
+            errors["email"] = ["Not a valid e-mail address."];
+        }
+
+        return errors;
+    }
+
+    private static void Add(Dictionary<string, string[]> errors, string field, IEnumerable<string> messages)
+    {
+        var list = messages.ToArray();
+        if (list.Length > 0)
+        {
+            errors[field] = list;
+        }
+    }
+}

@@ -1,0 +1,20 @@
+using ConnText.Server.Accounts;
+using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore;
+
+namespace ConnText.Server.Data;
+
+/// <summary>
+/// The server's unit of work. Each provider has a derived context that owns its migrations
+/// (<c>Data/Sqlite</c>, <c>Data/Postgres</c>), because EF Core migrations are provider-specific
+/// (docs/adr/0002). Features register their entity configurations in this assembly.
+/// </summary>
+internal abstract class ConnTextDbContext(DbContextOptions options)
+    : IdentityDbContext<User, Role, Guid>(options)
+{
+    protected override void OnModelCreating(ModelBuilder builder)
+    {
+        base.OnModelCreating(builder);
+        builder.ApplyConfigurationsFromAssembly(typeof(ConnTextDbContext).Assembly);
+    }
+}

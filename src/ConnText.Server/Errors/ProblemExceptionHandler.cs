@@ -1,0 +1,103 @@
+using System.Text.Json;
+using ConnText.Contracts.Problems;
+using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.Mvc;
+
+namespace ConnText.Server.Errors;
+
+/// <summary>
+/// Turns exceptions into problem details. Bad requests (which the framework reports as
+/// <see cref="BadHttpRequestException"/>) say what was wrong; anything else is a 500 that shows
+/// no internals and is logged with the trace id the client receives.
+/// </summary>
+internal sealed partial class ProblemExceptionHandler(IProblemDetailsService problems, ILogger<ProblemExceptionHandler> logger)
+    : IExceptionHandler
+{
+    public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
+    {
+        ProblemDetails problem;
+        if (exception is BadHttpRequestException badRequest)
+        {
+            problem = new ProblemDetails
+            {
+                Status = badRequest.StatusCode,
+                Type = ProblemResponses.TypeFor(badRequest.StatusCode),
+                Title = TitleFor(badRequest.StatusCode),
+                Detail = DescribeBadRequest(badRequest),
+            };
+            LogBadRequest(logger, badRequest.StatusCode, httpContext.Request.Method, httpContext.Request.Path, problem.Detail);
+        }
+        else if (exception is OperationCanceledException && httpContext.RequestAborted.IsCancellationRequested)
+        {
+            // The client went away; nobody is left to answer.
+            return true;
+        }
+        else
+        {
+            LogUnhandled(logger, exception, httpContext.Request.Method, httpContext.Request.Path);
+            problem = new ProblemDetails
+            {
+                Status = StatusCodes.Status500InternalServerError,
+                Type = ProblemTypes.Internal,
+                Title = "Internal Server Error",
+                Detail = "An unexpected error occurred. The operator can find it in the server log by its trace id.",
+            };
+        }
+
+        httpContext.Response.StatusCode = problem.Status!.Value;
+        return await problems.TryWriteAsync(new ProblemDetailsContext
+        {
+            HttpContext = httpContext,
+            ProblemDetails = problem,
+            Exception = exception,
+        });
+    }
+
+    private static string TitleFor(int status) => status switch
+    {
+        StatusCodes.Status413PayloadTooLarge => "Payload Too Large",
+        StatusCodes.Status415UnsupportedMediaType => "Unsupported Media Type",
+        StatusCodes.Status431RequestHeaderFieldsTooLarge => "Request Header Fields Too Large",
+        _ => "Bad Request",
+    };
+
+    private static string DescribeBadRequest(BadHttpRequestException exception)
+    {
+        // Note: JsonException messages say where the JSON broke ("Path: $.username | LineNumber: 0 | ...")
+        // and never include server internals, so they are safe and useful to return.
+        if (FindInner<JsonException>(exception) is { } json)
+        {
+            return $"The request body is not valid JSON for this endpoint: {json.Message}";
+        }
+
+        return exception.StatusCode switch
+        {
+            StatusCodes.Status413PayloadTooLarge => "The request body is larger than this endpoint accepts.",
+            StatusCodes.Status415UnsupportedMediaType => "This endpoint accepts a JSON body with Content-Type: application/json.",
+            // The framework's wording ("Implicit body inferred ... Did you mean to use a Service instead?")
+            // speaks to the server's developer, not to the API client.
+            _ when exception.Message.Contains("no body was provided", StringComparison.Ordinal) =>
+                "This endpoint needs a JSON request body.",
+            _ => exception.Message,
+        };
+    }
+
+    private static T? FindInner<T>(Exception exception) where T : Exception
+    {
+        for (Exception? current = exception; current is not null; current = current.InnerException)
+        {
+            if (current is T match)
+            {
+                return match;
+            }
+        }
+
+        return null;
+    }
+
+    [LoggerMessage(EventId = 1001, Level = LogLevel.Information, Message = "Bad request {Status} on {Method} {Path}: {Detail}")]
+    private static partial void LogBadRequest(ILogger logger, int status, string method, PathString path, string? detail);
+
+    [LoggerMessage(EventId = 1002, Level = LogLevel.Error, Message = "Unhandled exception on {Method} {Path}")]
+    private static partial void LogUnhandled(ILogger logger, Exception exception, string method, PathString path);
+}

@@ -1,0 +1,110 @@
+using ConnText.Server.Accounts;
+using ConnText.Server.ApiDocs;
+using ConnText.Server.Data;
+using ConnText.Server.Errors;
+using ConnText.Server.Health;
+using ConnText.Server.ServerInfo;
+using ConnText.Server.Telemetry;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace ConnText.Server.Hosting;
+
+/// <summary>Builds the server: services, Kestrel, and the request pipeline. Tests build it the same way.</summary>
+internal static class ServerApp
+{
+    public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions
+        {
+            Args = args,
+            // appsettings.json sits beside the executable, so the server runs from any working directory.
+            ContentRootPath = AppContext.BaseDirectory,
+        });
+        configure?.Invoke(builder);
+
+        var options = builder.Configuration.BindSection<ConnTextOptions>(ConnTextOptions.Section);
+        builder.Services.Configure<ConnTextOptions>(builder.Configuration.GetSection(ConnTextOptions.Section));
+
+        builder.AddConnTextLogging(options);
+        ConfigureKestrel(builder, options);
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(options.ShutdownTimeoutSeconds));
+        builder.Services.TryAddSingleton(TimeProvider.System);
+
+        builder.Services.AddHsts(o =>
+        {
+            o.MaxAge = TimeSpan.FromDays(365);
+            // Browsers ignore HSTS for IP literals (RFC 6797 8.1), so only localhost (where a sticky policy
+            // would break other local development servers) stays excluded.
+            o.ExcludedHosts.Clear();
+            o.ExcludedHosts.Add("localhost");
+        });
+        builder.Services.AddProblemResponses();
+        builder.Services.AddData(builder.Configuration, options);
+        builder.Services.AddHealthEndpoints();
+        builder.Services.AddApiDocs();
+        builder.Services.AddTelemetry(builder.Configuration);
+        builder.Services.AddServerInfo();
+        builder.Services.AddAccounts(builder.Configuration);
+
+        var app = builder.Build();
+
+        app.UseProblemResponses();
+        app.UseSecurityHeaders();
+        if (HasHttpsEndpoint(app.Configuration))
+        {
+            app.UseHsts();
+        }
+
+        app.MapHealthEndpoints();
+        app.MapApiDocs();
+        app.MapTelemetry();
+        var api = app.MapGroup("/api/v1");
+        api.MapServerInfoEndpoints();
+        api.MapAccountsEndpoints();
+
+        return app;
+    }
+
+    /// <summary>Runs the start-up checks that must pass before the server accepts requests.</summary>
+    public static async Task PrepareAsync(WebApplication app, CancellationToken cancellationToken)
+    {
+        await CheckDataDirectoryAsync(app);
+        await DatabaseSetup.PrepareAsync(app.Services, cancellationToken);
+    }
+
+    public static async Task CheckDataDirectoryAsync(WebApplication app)
+    {
+        var options = app.Configuration.BindSection<ConnTextOptions>(ConnTextOptions.Section);
+        var directory = options.ResolvedDataDirectory;
+        try
+        {
+            Directory.CreateDirectory(directory);
+            var probe = Path.Combine(directory, $".write-probe-{Environment.ProcessId}");
+            await File.WriteAllTextAsync(probe, "ok");
+            File.Delete(probe);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new StartupException("ConnText:DataDirectory",
+                $"the data directory '{directory}' is not writable ({ex.Message}). Set ConnText:DataDirectory to a directory this user can write.", ex);
+        }
+    }
+
+    private static void ConfigureKestrel(WebApplicationBuilder builder, ConnTextOptions options)
+    {
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            kestrel.Limits.MaxRequestBodySize = options.Limits.MaxRequestBodyBytes;
+            kestrel.Limits.MaxRequestHeadersTotalSize = options.Limits.MaxRequestHeadersTotalBytes;
+            kestrel.Limits.MaxRequestLineSize = options.Limits.MaxRequestLineBytes;
+            kestrel.Limits.MaxRequestHeaderCount = 100;
+            kestrel.Limits.Http2.MaxStreamsPerConnection = 100;
+        });
+    }
+
+    private static bool HasHttpsEndpoint(IConfiguration configuration) =>
+        configuration.GetSection("Kestrel:Endpoints").GetChildren()
+            .Any(e => e["Url"]?.StartsWith("https:", StringComparison.OrdinalIgnoreCase) == true)
+        || (configuration["Urls"] ?? "").Contains("https:", StringComparison.OrdinalIgnoreCase);
+}

@@ -1,0 +1,3 @@
+using ConnText.Server.Hosting;
+
+return await ServerCommand.RunAsync(args);
