@@ -69,6 +69,9 @@ internal static class ApiDocsSetup
         {
             options.Title = "ConnText API";
             options.OpenApiRoutePattern = "/openapi/{documentName}.json";
+            // Self-hosted and offline: no calls to Scalar's cloud (telemetry, AI agent, hosted fonts).
+            options.HideDeveloperTools().DisableTelemetry().DisableAgent().DisableDefaultFonts();
+            options.AddPreferredSecuritySchemes(BearerScheme);
         });
     }
 }

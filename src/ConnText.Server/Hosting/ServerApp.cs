@@ -57,6 +57,7 @@ internal static class ServerApp
 
         app.MapHealthEndpoints();
         app.MapApiDocs();
+        app.MapRootRedirect();
         app.MapTelemetry();
         var api = app.MapGroup("/api/v1");
         api.MapServerInfoEndpoints();
