@@ -11,14 +11,28 @@ namespace ConnText.Server.Accounts;
 
 internal static class AccountsEndpoints
 {
+    private const int MinimumHashIterations = 210_000;
+
     public static IServiceCollection AddAccounts(this IServiceCollection services, IConfiguration configuration)
     {
         var options = configuration.BindSection<AccountsOptions>(AccountsOptions.Section);
+        if (!Enum.IsDefined(options.RegistrationMode))
+        {
+            throw new StartupException($"{AccountsOptions.Section}:RegistrationMode",
+                $"unknown registration mode '{options.RegistrationMode}'. Use Open or Closed.");
+        }
+
+        if (options.PasswordHashIterations < MinimumHashIterations)
+        {
+            throw new StartupException($"{AccountsOptions.Section}:PasswordHashIterations",
+                $"{options.PasswordHashIterations} is below the minimum of {MinimumHashIterations} (OWASP's figure for PBKDF2-HMAC-SHA512).");
+        }
+
         services.Configure<AccountsOptions>(configuration.GetSection(AccountsOptions.Section));
         services.Configure<PasswordHasherOptions>(o =>
         {
             o.CompatibilityMode = PasswordHasherCompatibilityMode.IdentityV3;
-            o.IterationCount = Math.Max(options.PasswordHashIterations, 210_000);
+            o.IterationCount = options.PasswordHashIterations;
         });
 
         services.AddIdentityCore<User>(o =>
@@ -67,7 +81,7 @@ internal sealed class RegisterAccount(
     UserManager<User> users,
     RoleManager<Role> roles,
     ConnTextDbContext db,
-    IOptionsSnapshot<AccountsOptions> options,
+    IOptions<AccountsOptions> options,
     TimeProvider time)
 {
     public async Task<Results<Created<AccountResponse>, ValidationProblem, ProblemHttpResult>> HandleAsync(
@@ -79,9 +93,7 @@ internal sealed class RegisterAccount(
                 statusCode: StatusCodes.Status403Forbidden,
                 type: ProblemTypes.RegistrationClosed,
                 title: "Registration is closed",
-                detail: options.Value.RegistrationMode == RegistrationMode.Invite
-                    ? "This server registers new accounts by invitation only."
-                    : "This server does not accept new accounts.");
+                detail: "This server does not accept new accounts.");
         }
 
         var errors = Validate(request);

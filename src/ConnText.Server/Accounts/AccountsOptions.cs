@@ -3,7 +3,6 @@ namespace ConnText.Server.Accounts;
 internal enum RegistrationMode
 {
     Open,
-    Invite,
     Closed,
 }
 
@@ -12,7 +11,7 @@ internal sealed class AccountsOptions
 {
     public const string Section = "ConnText:Accounts";
 
-    /// <summary><c>Open</c> (anyone may register), <c>Invite</c> (with an admin's invite code), or <c>Closed</c>.</summary>
+    /// <summary><c>Open</c> (anyone may register) or <c>Closed</c> (no new accounts).</summary>
     public RegistrationMode RegistrationMode { get; set; } = RegistrationMode.Open;
 
     /// <summary>PBKDF2-HMAC-SHA512 iterations for new password hashes (OWASP: at least 210,000).</summary>

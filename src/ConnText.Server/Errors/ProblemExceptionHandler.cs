@@ -34,7 +34,7 @@ internal sealed partial class ProblemExceptionHandler(IProblemDetailsService pro
         }
         else
         {
-            LogUnhandled(logger, exception, httpContext.Request.Method, httpContext.Request.Path);
+            LogUnhandled(logger, exception, httpContext.Request.Method, httpContext.Request.Path, ProblemResponses.TraceId(httpContext));
             problem = new ProblemDetails
             {
                 Status = StatusCodes.Status500InternalServerError,
@@ -98,6 +98,6 @@ internal sealed partial class ProblemExceptionHandler(IProblemDetailsService pro
     [LoggerMessage(EventId = 1001, Level = LogLevel.Information, Message = "Bad request {Status} on {Method} {Path}: {Detail}")]
     private static partial void LogBadRequest(ILogger logger, int status, string method, PathString path, string? detail);
 
-    [LoggerMessage(EventId = 1002, Level = LogLevel.Error, Message = "Unhandled exception on {Method} {Path}")]
-    private static partial void LogUnhandled(ILogger logger, Exception exception, string method, PathString path);
+    [LoggerMessage(EventId = 1002, Level = LogLevel.Error, Message = "Unhandled exception on {Method} {Path} (traceId {TraceId})")]
+    private static partial void LogUnhandled(ILogger logger, Exception exception, string method, PathString path, string traceId);
 }

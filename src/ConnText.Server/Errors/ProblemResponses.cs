@@ -63,8 +63,11 @@ internal static class ProblemResponses
         };
 
         problem.Instance ??= context.HttpContext.Request.Path;
-        problem.Extensions["traceId"] = Activity.Current?.Id ?? context.HttpContext.TraceIdentifier;
+        problem.Extensions["traceId"] = TraceId(context.HttpContext);
     }
+
+    /// <summary>The id a client quotes and the operator finds in the log line of the same request.</summary>
+    public static string TraceId(HttpContext context) => Activity.Current?.Id ?? context.TraceIdentifier;
 
     internal static string TypeFor(int status) => status switch
     {

@@ -20,6 +20,24 @@ internal sealed class ConnTextOptions
     public int ShutdownTimeoutSeconds { get; set; } = 30;
 
     public string ResolvedDataDirectory => Path.GetFullPath(DataDirectory);
+
+    /// <summary>Range checks that binding alone cannot do; each failure names its setting.</summary>
+    public void Validate()
+    {
+        Require(Limits.MaxRequestBodyBytes is >= 1024 and <= 64L * 1024 * 1024 * 1024, "Limits:MaxRequestBodyBytes", "between 1024 and 68719476736");
+        Require(Limits.MaxRequestHeadersTotalBytes is >= 4096 and <= 1024 * 1024, "Limits:MaxRequestHeadersTotalBytes", "between 4096 and 1048576");
+        Require(Limits.MaxRequestLineBytes is >= 1024 and <= 1024 * 1024, "Limits:MaxRequestLineBytes", "between 1024 and 1048576");
+        Require(ShutdownTimeoutSeconds is >= 0 and <= 3600, "ShutdownTimeoutSeconds", "between 0 and 3600");
+        Require(!string.IsNullOrWhiteSpace(DataDirectory), "DataDirectory", "a directory path");
+    }
+
+    private static void Require(bool condition, string key, string expected)
+    {
+        if (!condition)
+        {
+            throw new StartupException($"{Section}:{key}", $"must be {expected}.");
+        }
+    }
 }
 
 internal sealed class LimitsOptions

@@ -5,6 +5,8 @@ using ConnText.Server.Errors;
 using ConnText.Server.Health;
 using ConnText.Server.ServerInfo;
 using ConnText.Server.Telemetry;
+using System.Security.Cryptography;
+using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace ConnText.Server.Hosting;
@@ -12,6 +14,8 @@ namespace ConnText.Server.Hosting;
 /// <summary>Builds the server: services, Kestrel, and the request pipeline. Tests build it the same way.</summary>
 internal static class ServerApp
 {
+    public const string DefaultUrl = "http://127.0.0.1:5180";
+
     public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions
@@ -23,6 +27,8 @@ internal static class ServerApp
         configure?.Invoke(builder);
 
         var options = builder.Configuration.BindSection<ConnTextOptions>(ConnTextOptions.Section);
+        options.Validate();
+        UseDefaultUrlWhenNoneConfigured(builder);
         builder.Services.Configure<ConnTextOptions>(builder.Configuration.GetSection(ConnTextOptions.Section));
 
         builder.AddConnTextLogging(options);
@@ -73,6 +79,24 @@ internal static class ServerApp
         await DatabaseSetup.PrepareAsync(app.Services, cancellationToken);
     }
 
+    /// <summary>Starts Kestrel; a taken port or an unusable certificate becomes a start-up error naming the setting.</summary>
+    public static async Task StartListeningAsync(WebApplication app)
+    {
+        try
+        {
+            await app.StartAsync();
+        }
+        catch (IOException ex) when (ex.InnerException is AddressInUseException)
+        {
+            throw new StartupException("Urls", $"cannot listen: {ex.Message} Choose a free address, e.g. --Urls=http://127.0.0.1:5181.", ex);
+        }
+        catch (Exception ex) when (ex is CryptographicException or FileNotFoundException or DirectoryNotFoundException
+                                       or InvalidOperationException or IOException)
+        {
+            throw new StartupException("Kestrel:Endpoints", $"cannot set up an endpoint: {ex.Message}", ex);
+        }
+    }
+
     public static async Task CheckDataDirectoryAsync(WebApplication app)
     {
         var options = app.Configuration.BindSection<ConnTextOptions>(ConnTextOptions.Section);
@@ -102,6 +126,24 @@ internal static class ServerApp
             kestrel.Limits.MaxRequestHeaderCount = 100;
             kestrel.Limits.Http2.MaxStreamsPerConnection = 100;
         });
+    }
+
+    /// <summary>
+    /// 127.0.0.1:5180 unless the operator chose an address in any standard way (<c>Urls</c>,
+    /// <c>ASPNETCORE_URLS</c>, <c>ASPNETCORE_HTTP_PORTS</c>/<c>HTTPS_PORTS</c>, <c>Kestrel:Endpoints</c>),
+    /// so the usual container variables keep working.
+    /// </summary>
+    private static void UseDefaultUrlWhenNoneConfigured(WebApplicationBuilder builder)
+    {
+        var configuration = builder.Configuration;
+        var configured = !string.IsNullOrEmpty(configuration["urls"])
+            || !string.IsNullOrEmpty(configuration["http_ports"])
+            || !string.IsNullOrEmpty(configuration["https_ports"])
+            || configuration.GetSection("Kestrel:Endpoints").GetChildren().Any();
+        if (!configured)
+        {
+            builder.WebHost.UseUrls(DefaultUrl);
+        }
     }
 
     private static bool HasHttpsEndpoint(IConfiguration configuration) =>

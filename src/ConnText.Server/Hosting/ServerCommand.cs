@@ -21,7 +21,8 @@ internal static class ServerCommand
                 {
                     await using var app = ServerApp.Build(hostArgs);
                     await ServerApp.PrepareAsync(app, CancellationToken.None);
-                    await app.RunAsync();
+                    await ServerApp.StartListeningAsync(app);
+                    await app.WaitForShutdownAsync();
                     return 0;
                 }
 

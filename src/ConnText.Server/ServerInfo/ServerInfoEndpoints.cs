@@ -17,7 +17,7 @@ internal static class ServerInfoEndpoints
     public static RouteGroupBuilder MapServerInfoEndpoints(this IEndpointRouteBuilder endpoints)
     {
         var group = endpoints.MapGroup("/server").WithTags("Server");
-        group.MapGet("/", (IOptionsSnapshot<ConnTextOptions> host, IOptionsSnapshot<AccountsOptions> accounts) =>
+        group.MapGet("/", (IOptions<ConnTextOptions> host, IOptions<AccountsOptions> accounts) =>
                 TypedResults.Ok(new ServerInfoResponse(
                     host.Value.Name,
                     Version,

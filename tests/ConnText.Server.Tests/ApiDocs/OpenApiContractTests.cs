@@ -76,8 +76,13 @@ public sealed class OpenApiContractTests : IAsyncLifetime
         Assert.True((await script.Content.ReadAsByteArrayAsync()).Length > 100_000);
     }
 
-    private static string Normalize(string json) =>
-        JsonNode.Parse(json)!.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n";
+    private static string Normalize(string json)
+    {
+        var document = JsonNode.Parse(json)!.AsObject();
+        // The server list holds the address this test server happened to bind: deployment, not contract.
+        document.Remove("servers");
+        return document.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n";
+    }
 
     private static string SourceDirectory()
     {

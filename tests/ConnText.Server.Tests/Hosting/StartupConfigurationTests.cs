@@ -60,6 +60,38 @@ public sealed class StartupConfigurationTests : IDisposable
         AssertOneClearError(code, stderr, "ConnText:LogFormat", "Xml");
     }
 
+    [Theory]
+    [InlineData("ConnText:Limits:MaxRequestBodyBytes", "0")]
+    [InlineData("ConnText:Limits:MaxRequestHeadersTotalBytes", "99999999")]
+    [InlineData("ConnText:ShutdownTimeoutSeconds", "-1")]
+    [InlineData("ConnText:Accounts:PasswordHashIterations", "1000")]
+    [InlineData("ConnText:Accounts:RegistrationMode", "7")]
+    [InlineData("ConnText:Accounts:RegistrationMode", "Sometimes")]
+    public async Task OutOfRangeSetting_NamesTheSetting(string key, string value)
+    {
+        var (code, _, stderr) = await RunAsync($"--{key}={value}");
+        AssertOneClearError(code, stderr, key.Split(':')[^1], "");
+    }
+
+    [Fact]
+    public async Task PortInUse_NamesTheSetting()
+    {
+        using var occupied = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        occupied.Start();
+        var port = ((System.Net.IPEndPoint)occupied.LocalEndpoint).Port;
+        var (code, _, stderr) = await ServerProcess.RunAsync(workDir.FullName, $"--Urls=http://127.0.0.1:{port}");
+        AssertOneClearError(code, stderr, "Urls", "cannot listen");
+    }
+
+    [Fact]
+    public async Task MissingCertificateFile_NamesTheSetting()
+    {
+        var (code, _, stderr) = await ServerProcess.RunAsync(workDir.FullName,
+            $"--Kestrel:Endpoints:Https:Url=https://127.0.0.1:{ServerProcess.FreePort()}",
+            $"--Kestrel:Endpoints:Https:Certificate:Path={workDir.FullName}/missing.pfx");
+        AssertOneClearError(code, stderr, "Kestrel:Endpoints", "missing.pfx");
+    }
+
     [Fact]
     public async Task UnknownCommand_SaysWhichCommandsExist()
     {

@@ -59,7 +59,7 @@ public sealed class ServerInstance : IAsyncDisposable
             services?.Invoke(builder.Services);
         });
         await ServerApp.PrepareAsync(app, CancellationToken.None);
-        await app.StartAsync();
+        await ServerApp.StartListeningAsync(app);
 
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         return new ServerInstance(app, database, dataDirectory, new Uri(address), ownsDatabase);
