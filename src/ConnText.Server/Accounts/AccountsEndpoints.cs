@@ -5,6 +5,7 @@ using ConnText.Server.Hosting;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
 namespace ConnText.Server.Accounts;
@@ -49,9 +50,18 @@ internal static class AccountsEndpoints
             })
             .AddRoles<Role>()
             .AddEntityFrameworkStores<ConnTextDbContext>()
-            .AddPasswordValidator<PasswordRulesValidator>();
+            .AddPasswordValidator<PasswordRulesValidator>()
+            .AddSignInManager()
+            .AddDefaultTokenProviders();
+        services.Configure<IdentityOptions>(o =>
+        {
+            // Temporary only: a burst of failures pauses the account for minutes, never locks it for good.
+            o.Lockout.AllowedForNewUsers = true;
+            o.Lockout.MaxFailedAccessAttempts = 10;
+            o.Lockout.DefaultLockoutTimeSpan = TimeSpan.FromMinutes(5);
+        });
 
-        services.AddScoped<RegisterAccount>();
+        services.TryAddScoped<RegisterAccount>();
         return services;
     }
 
@@ -76,6 +86,9 @@ internal static class AccountsEndpoints
     }
 }
 
+/// <summary>What registering produced: the new user, or why not.</summary>
+internal sealed record RegistrationOutcome(User? User, IReadOnlyList<string> Roles, Dictionary<string, string[]>? Errors, bool UsernameTaken, bool Closed);
+
 /// <summary>Registration: validates, creates the user, and makes the first user the admin.</summary>
 internal sealed class RegisterAccount(
     UserManager<User> users,
@@ -87,7 +100,8 @@ internal sealed class RegisterAccount(
     public async Task<Results<Created<AccountResponse>, ValidationProblem, ProblemHttpResult>> HandleAsync(
         RegisterAccountRequest request, CancellationToken cancellationToken)
     {
-        if (options.Value.RegistrationMode != RegistrationMode.Open)
+        var outcome = await RegisterAsync(request, cancellationToken);
+        if (outcome.Closed)
         {
             return TypedResults.Problem(
                 statusCode: StatusCodes.Status403Forbidden,
@@ -96,10 +110,38 @@ internal sealed class RegisterAccount(
                 detail: "This server does not accept new accounts.");
         }
 
+        if (outcome.UsernameTaken)
+        {
+            return TypedResults.Problem(
+                statusCode: StatusCodes.Status409Conflict,
+                type: ProblemTypes.Conflict,
+                title: "Username taken",
+                detail: UsernameTakenMessage);
+        }
+
+        if (outcome.Errors is { } errors)
+        {
+            return TypedResults.ValidationProblem(errors, type: ProblemTypes.Validation, title: "The account details are not valid");
+        }
+
+        var user = outcome.User!;
+        return TypedResults.Created($"/api/v1/users/{user.Id}",
+            new AccountResponse(user.Id, user.UserName!, user.DisplayName, user.Email, outcome.Roles, user.CreatedAt));
+    }
+
+    public const string UsernameTakenMessage = "An account with this username already exists (usernames ignore case).";
+
+    public async Task<RegistrationOutcome> RegisterAsync(RegisterAccountRequest request, CancellationToken cancellationToken)
+    {
+        if (options.Value.RegistrationMode != RegistrationMode.Open)
+        {
+            return new RegistrationOutcome(null, [], null, UsernameTaken: false, Closed: true);
+        }
+
         var errors = Validate(request);
         if (errors.Count > 0)
         {
-            return TypedResults.ValidationProblem(errors, type: ProblemTypes.Validation, title: "The account details are not valid");
+            return new RegistrationOutcome(null, [], errors, UsernameTaken: false, Closed: false);
         }
 
         var user = new User
@@ -111,53 +153,47 @@ internal sealed class RegisterAccount(
             CreatedAt = time.GetUtcNow(),
         };
 
-        var created = await CreateAsync(user, request.Password!);
-        if (created is { } failure)
-        {
-            return failure;
-        }
-
-        await GrantAdminIfFirstAsync(user, cancellationToken);
-        var userRoles = await users.GetRolesAsync(user);
-        return TypedResults.Created($"/api/v1/users/{user.Id}",
-            new AccountResponse(user.Id, user.UserName!, user.DisplayName, user.Email, userRoles.ToList(), user.CreatedAt));
-    }
-
-    private async Task<Results<Created<AccountResponse>, ValidationProblem, ProblemHttpResult>?> CreateAsync(User user, string password)
-    {
         IdentityResult result;
         try
         {
-            result = await users.CreateAsync(user, password);
+            result = await users.CreateAsync(user, request.Password!);
         }
         catch (DbUpdateException)
         {
             // Two registrations of one name raced past Identity's check; the unique index decided.
-            return UsernameTaken();
+            return new RegistrationOutcome(null, [], null, UsernameTaken: true, Closed: false);
         }
 
-        if (result.Succeeded)
+        if (!result.Succeeded)
         {
-            return null;
+            if (result.Errors.Any(e => e.Code == nameof(IdentityErrorDescriber.DuplicateUserName)))
+            {
+                return new RegistrationOutcome(null, [], null, UsernameTaken: true, Closed: false);
+            }
+
+            var identityErrors = result.Errors
+                .GroupBy(e => e.Code.StartsWith("Password", StringComparison.Ordinal) ? "password"
+                    : e.Code.Contains("Email", StringComparison.Ordinal) ? "email" : "username")
+                .ToDictionary(g => g.Key, g => g.Select(e => e.Description).ToArray());
+            return new RegistrationOutcome(null, [], identityErrors, UsernameTaken: false, Closed: false);
         }
 
-        if (result.Errors.Any(e => e.Code == nameof(IdentityErrorDescriber.DuplicateUserName)))
-        {
-            return UsernameTaken();
-        }
-
-        var errors = result.Errors
-            .GroupBy(e => e.Code.StartsWith("Password", StringComparison.Ordinal) ? "password"
-                : e.Code.Contains("Email", StringComparison.Ordinal) ? "email" : "username")
-            .ToDictionary(g => g.Key, g => g.Select(e => e.Description).ToArray());
-        return TypedResults.ValidationProblem(errors, type: ProblemTypes.Validation, title: "The account details are not valid");
+        await GrantAdminIfFirstAsync(user, cancellationToken);
+        return new RegistrationOutcome(user, [.. await users.GetRolesAsync(user)], null, UsernameTaken: false, Closed: false);
     }
 
     private async Task GrantAdminIfFirstAsync(User user, CancellationToken cancellationToken)
     {
         if (!await roles.RoleExistsAsync(Role.Admin))
         {
-            await roles.CreateAsync(new Role { Id = Guid.CreateVersion7(time.GetUtcNow()), Name = Role.Admin });
+            try
+            {
+                await roles.CreateAsync(new Role { Id = Guid.CreateVersion7(time.GetUtcNow()), Name = Role.Admin });
+            }
+            catch (DbUpdateException)
+            {
+                // Created by a concurrent first registration.
+            }
         }
 
         // The earliest account is the admin; ordering by creation keeps that true when two register at once.
@@ -167,12 +203,6 @@ internal sealed class RegisterAccount(
             await users.AddToRoleAsync(user, Role.Admin);
         }
     }
-
-    private static ProblemHttpResult UsernameTaken() => TypedResults.Problem(
-        statusCode: StatusCodes.Status409Conflict,
-        type: ProblemTypes.Conflict,
-        title: "Username taken",
-        detail: "An account with this username already exists (usernames ignore case).");
 
     private static Dictionary<string, string[]> Validate(RegisterAccountRequest request)
     {

@@ -1,4 +1,5 @@
 using ConnText.Server.Accounts;
+using ConnText.Server.Sessions;
 using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
 
@@ -12,9 +13,12 @@ namespace ConnText.Server.Data;
 internal abstract class ConnTextDbContext(DbContextOptions options)
     : IdentityDbContext<User, Role, Guid>(options)
 {
+    public DbSet<Session> Sessions => Set<Session>();
+
     protected override void OnModelCreating(ModelBuilder builder)
     {
         base.OnModelCreating(builder);
+        builder.UseOpenIddict<Guid>();
         builder.ApplyConfigurationsFromAssembly(typeof(ConnTextDbContext).Assembly);
     }
 }

@@ -1,4 +1,7 @@
 using ConnText.Server.Accounts;
+using ConnText.Server.Accounts.Pages;
+using ConnText.Server.Auth;
+using ConnText.Server.Sessions;
 using ConnText.Server.ApiDocs;
 using ConnText.Server.Data;
 using ConnText.Server.Errors;
@@ -28,6 +31,7 @@ internal static class ServerApp
 
         var options = builder.Configuration.BindSection<ConnTextOptions>(ConnTextOptions.Section);
         options.Validate();
+        CheckDataDirectory(options);
         UseDefaultUrlWhenNoneConfigured(builder);
         builder.Services.Configure<ConnTextOptions>(builder.Configuration.GetSection(ConnTextOptions.Section));
 
@@ -51,6 +55,9 @@ internal static class ServerApp
         builder.Services.AddTelemetry(builder.Configuration);
         builder.Services.AddServerInfo();
         builder.Services.AddAccounts(builder.Configuration);
+        builder.Services.AddAuth(builder.Configuration, options);
+        builder.Services.AddSessions();
+        builder.Services.AddRazorComponents();
 
         var app = builder.Build();
 
@@ -61,13 +68,20 @@ internal static class ServerApp
             app.UseHsts();
         }
 
+        app.UseAuthentication();
+        app.UseAuthorization();
+        app.UseAntiforgery();
+
         app.MapHealthEndpoints();
+        app.MapAuthEndpoints();
+        app.MapAccountPages();
         app.MapApiDocs();
         app.MapRootRedirect();
         app.MapTelemetry();
         var api = app.MapGroup("/api/v1");
         api.MapServerInfoEndpoints();
         api.MapAccountsEndpoints();
+        api.MapSessionsEndpoints();
 
         return app;
     }
@@ -75,8 +89,8 @@ internal static class ServerApp
     /// <summary>Runs the start-up checks that must pass before the server accepts requests.</summary>
     public static async Task PrepareAsync(WebApplication app, CancellationToken cancellationToken)
     {
-        await CheckDataDirectoryAsync(app);
         await DatabaseSetup.PrepareAsync(app.Services, cancellationToken);
+        await DesktopClient.EnsureAsync(app.Services, cancellationToken);
     }
 
     /// <summary>Starts Kestrel; a taken port or an unusable certificate becomes a start-up error naming the setting.</summary>
@@ -97,15 +111,15 @@ internal static class ServerApp
         }
     }
 
-    public static async Task CheckDataDirectoryAsync(WebApplication app)
+    /// <summary>The data directory holds the database, keys and files: it must exist and be writable before anything else.</summary>
+    private static void CheckDataDirectory(ConnTextOptions options)
     {
-        var options = app.Configuration.BindSection<ConnTextOptions>(ConnTextOptions.Section);
         var directory = options.ResolvedDataDirectory;
         try
         {
             Directory.CreateDirectory(directory);
             var probe = Path.Combine(directory, $".write-probe-{Environment.ProcessId}");
-            await File.WriteAllTextAsync(probe, "ok");
+            File.WriteAllText(probe, "ok");
             File.Delete(probe);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)

@@ -29,7 +29,6 @@ internal static class ServerCommand
                 case "migrate":
                 {
                     await using var app = ServerApp.Build(hostArgs);
-                    await ServerApp.CheckDataDirectoryAsync(app);
                     var applied = await DatabaseSetup.MigrateAsync(app.Services, CancellationToken.None);
                     await Console.Out.WriteLineAsync(applied.Count == 0
                         ? "The database is up to date."

@@ -58,7 +58,7 @@ public sealed class OpenApiContractTests : IAsyncLifetime
             Assert.False(string.IsNullOrWhiteSpace(op["operationId"]?.GetValue<string>()), $"{name} has an operationId");
         }
 
-        Assert.NotNull(document["components"]?["securitySchemes"]?["Bearer"]);
+        Assert.NotNull(document["components"]?["securitySchemes"]?["OAuth2"]);
     }
 
     [Fact]

@@ -47,6 +47,7 @@ public sealed class ServerInstance : IAsyncDisposable
         var ownsDatabase = database is null;
         database ??= await TestDatabase.CreateAsync(provider);
         var dataDirectory = Directory.CreateTempSubdirectory("conntext-test-").FullName;
+        SharedKeys.CopyInto(dataDirectory);
         var config = BaseSettings(database, dataDirectory);
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {
@@ -123,4 +124,33 @@ public static class ProblemAssertions
 
     public static Task<HttpResponseMessage> PostJsonAsync(this HttpClient client, string path, object body) =>
         client.PostAsJsonAsync(path, body);
+}
+
+/// <summary>
+/// Token keys generated once per test run and copied into each test server's data directory, as an
+/// operator restores a data directory: generating RSA-3072 keys for every test would dominate run time.
+/// ServerExecutableTests covers first-run generation.
+/// </summary>
+internal static class SharedKeys
+{
+    private static readonly Lazy<string> Directory = new(Generate);
+
+    public static void CopyInto(string dataDirectory)
+    {
+        var target = Path.Combine(dataDirectory, "keys");
+        System.IO.Directory.CreateDirectory(target);
+        foreach (var file in System.IO.Directory.GetFiles(Directory.Value))
+        {
+            File.Copy(file, Path.Combine(target, Path.GetFileName(file)));
+        }
+    }
+
+    private static string Generate()
+    {
+        var root = System.IO.Directory.CreateTempSubdirectory("conntext-test-keys-").FullName;
+        // The server's own code creates them, exactly as on a first run.
+        ConnText.Server.Auth.SigningKeys.LoadOrCreate(root, "token-signing");
+        ConnText.Server.Auth.SigningKeys.LoadOrCreate(root, "token-encryption");
+        return Path.Combine(root, "keys");
+    }
 }

@@ -1,0 +1,163 @@
+using ConnText.Contracts.Accounts;
+using ConnText.Server.Hosting;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Options;
+
+namespace ConnText.Server.Accounts.Pages;
+
+/// <summary>
+/// The server's own login and registration pages (the "custom login" the apps send the system
+/// browser to). Plain HTML forms with antiforgery tokens; no password ever reaches an app.
+/// </summary>
+internal static partial class AccountPages
+{
+    internal sealed record LoginForm(string? Username, string? Password, string? ReturnUrl);
+
+    internal sealed record RegisterForm(string? Username, string? Password, string? DisplayName, string? ReturnUrl);
+
+    private const string WrongCredentials = "Wrong username or password.";
+
+    public static void MapAccountPages(this IEndpointRouteBuilder endpoints)
+    {
+        var group = endpoints.MapGroup("/account").ExcludeFromDescription();
+
+        group.MapGet("/login", (string? returnUrl, IOptions<ConnTextOptions> host, IOptions<AccountsOptions> accounts) =>
+            Login(host, accounts, SafeReturnUrl(returnUrl), username: null, error: null));
+
+        group.MapPost("/login", LoginAsync);
+
+        group.MapGet("/register", (string? returnUrl, IOptions<ConnTextOptions> host, IOptions<AccountsOptions> accounts) =>
+            Register(host, accounts, new RegisterForm(null, null, null, SafeReturnUrl(returnUrl)), error: null, errors: null));
+
+        group.MapPost("/register", RegisterAsync);
+
+        group.MapPost("/logout", async (SignInManager<User> signIn) =>
+        {
+            await signIn.SignOutAsync();
+            return Results.Redirect("/account/login");
+        });
+    }
+
+    private static async Task<IResult> LoginAsync(
+        [FromForm] LoginForm form,
+        UserManager<User> users,
+        SignInManager<User> signIn,
+        IOptions<ConnTextOptions> host,
+        IOptions<AccountsOptions> accounts,
+        HttpContext context,
+        ILoggerFactory loggers)
+    {
+        var logger = loggers.CreateLogger("ConnText.Server.Accounts.Login");
+        var returnUrl = SafeReturnUrl(form.ReturnUrl);
+        var ip = context.Connection.RemoteIpAddress?.ToString();
+        if (string.IsNullOrEmpty(form.Username) || string.IsNullOrEmpty(form.Password) || form.Password.Length > AccountRules.PasswordMaxLength)
+        {
+            return Login(host, accounts, returnUrl, form.Username, WrongCredentials, StatusCodes.Status400BadRequest);
+        }
+
+        var user = await users.FindByNameAsync(form.Username);
+        if (user is null)
+        {
+            // Same work and answer as a wrong password, so a response never tells whether a name exists.
+            users.PasswordHasher.HashPassword(new User(), form.Password);
+            LogLoginFailed(logger, "unknown user", ip);
+            return Login(host, accounts, returnUrl, form.Username, WrongCredentials, StatusCodes.Status401Unauthorized);
+        }
+
+        var result = await signIn.CheckPasswordSignInAsync(user, form.Password, lockoutOnFailure: true);
+        if (result.IsLockedOut)
+        {
+            LogLoginFailed(logger, "temporarily locked", ip, user.Id);
+            return Login(host, accounts, returnUrl, form.Username,
+                "Too many failed attempts. Wait a few minutes and try again.", StatusCodes.Status429TooManyRequests);
+        }
+
+        if (!result.Succeeded)
+        {
+            LogLoginFailed(logger, "wrong password", ip, user.Id);
+            return Login(host, accounts, returnUrl, form.Username, WrongCredentials, StatusCodes.Status401Unauthorized);
+        }
+
+        if (user.IsDisabled)
+        {
+            LogLoginFailed(logger, "account disabled", ip, user.Id);
+            return Login(host, accounts, returnUrl, form.Username, "This account is disabled.", StatusCodes.Status403Forbidden);
+        }
+
+        await signIn.SignInAsync(user, isPersistent: false);
+        LogLoginSucceeded(logger, user.Id, ip);
+        return Results.LocalRedirect(returnUrl ?? "/");
+    }
+
+    private static async Task<IResult> RegisterAsync(
+        [FromForm] RegisterForm form,
+        RegisterAccount register,
+        SignInManager<User> signIn,
+        IOptions<ConnTextOptions> host,
+        IOptions<AccountsOptions> accounts,
+        CancellationToken cancellationToken)
+    {
+        var safeForm = form with { ReturnUrl = SafeReturnUrl(form.ReturnUrl) };
+        var outcome = await register.RegisterAsync(
+            new RegisterAccountRequest(form.Username, form.Password, form.DisplayName), cancellationToken);
+        if (outcome.Closed)
+        {
+            return Register(host, accounts, safeForm, null, null, StatusCodes.Status403Forbidden);
+        }
+
+        if (outcome.UsernameTaken)
+        {
+            return Register(host, accounts, safeForm, null,
+                new Dictionary<string, string[]> { ["username"] = [RegisterAccount.UsernameTakenMessage] }, StatusCodes.Status409Conflict);
+        }
+
+        if (outcome.Errors is { } errors)
+        {
+            return Register(host, accounts, safeForm, null, errors, StatusCodes.Status400BadRequest);
+        }
+
+        await signIn.SignInAsync(outcome.User!, isPersistent: false);
+        return Results.LocalRedirect(safeForm.ReturnUrl ?? "/");
+    }
+
+    private static RazorComponentResult<LoginPage> Login(
+        IOptions<ConnTextOptions> host, IOptions<AccountsOptions> accounts, string? returnUrl, string? username, string? error,
+        int status = StatusCodes.Status200OK) =>
+        new(new
+        {
+            ServerName = host.Value.Name,
+            ReturnUrl = returnUrl,
+            Username = username,
+            Error = error,
+            RegistrationOpen = accounts.Value.RegistrationMode == RegistrationMode.Open,
+        }) { StatusCode = status };
+
+    private static RazorComponentResult<RegisterPage> Register(
+        IOptions<ConnTextOptions> host, IOptions<AccountsOptions> accounts, RegisterForm form, string? error,
+        IReadOnlyDictionary<string, string[]>? errors, int status = StatusCodes.Status200OK) =>
+        new(new
+        {
+            ServerName = host.Value.Name,
+            form.ReturnUrl,
+            form.Username,
+            form.DisplayName,
+            Error = error,
+            Errors = errors,
+            RegistrationOpen = accounts.Value.RegistrationMode == RegistrationMode.Open,
+        }) { StatusCode = status };
+
+    /// <summary>Only same-site paths: an open redirect would let a phishing link bounce through the login.</summary>
+    private static string? SafeReturnUrl(string? returnUrl) =>
+        returnUrl is { Length: > 0 and < 4096 } url && url.StartsWith('/') && !url.StartsWith("//", StringComparison.Ordinal)
+        && !url.StartsWith("/\\", StringComparison.Ordinal)
+            ? url
+            : null;
+
+    [LoggerMessage(EventId = 3001, Level = LogLevel.Warning, Message = "Login failed ({Reason}) from {IpAddress} for user {UserId}")]
+    private static partial void LogLoginFailed(ILogger logger, string reason, string? ipAddress, Guid? userId = null);
+
+    [LoggerMessage(EventId = 3002, Level = LogLevel.Information, Message = "Login succeeded for user {UserId} from {IpAddress}")]
+    private static partial void LogLoginSucceeded(ILogger logger, Guid userId, string? ipAddress);
+}

@@ -1,0 +1,104 @@
+using ConnText.Server.Hosting;
+using Microsoft.AspNetCore.Identity;
+using OpenIddict.EntityFrameworkCore.Models;
+using OpenIddict.Validation.AspNetCore;
+using static OpenIddict.Abstractions.OpenIddictConstants;
+
+namespace ConnText.Server.Auth;
+
+/// <summary>
+/// ASP.NET Core Identity (users, password hashing, the login cookie of the server's own pages) and
+/// OpenIddict (the OAuth2 / OpenID Connect server the apps sign in through).
+/// </summary>
+internal static class AuthSetup
+{
+    /// <summary>Authorization policy for the REST API: a valid access token.</summary>
+    public const string ApiPolicy = "api";
+
+    public const string ApiScope = "api";
+
+    public static IServiceCollection AddAuth(this IServiceCollection services, IConfiguration configuration, ConnTextOptions host)
+    {
+        var options = configuration.BindSection<AuthOptions>(AuthOptions.Section);
+        options.Validate();
+        services.Configure<AuthOptions>(configuration.GetSection(AuthOptions.Section));
+
+        services.AddAuthentication(o =>
+            {
+                o.DefaultScheme = IdentityConstants.ApplicationScheme;
+                o.DefaultSignInScheme = IdentityConstants.ApplicationScheme;
+            })
+            .AddIdentityCookies(cookies => cookies.ApplicationCookie?.Configure(cookie =>
+            {
+                cookie.LoginPath = "/account/login";
+                cookie.LogoutPath = "/account/logout";
+                cookie.Cookie.Name = "conntext.login";
+                cookie.Cookie.HttpOnly = true;
+                cookie.Cookie.SameSite = SameSiteMode.Lax;
+                cookie.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
+                cookie.ExpireTimeSpan = TimeSpan.FromDays(14);
+                cookie.SlidingExpiration = true;
+            }));
+
+        services.AddAuthorizationBuilder()
+            .AddPolicy(ApiPolicy, policy => policy
+                .AddAuthenticationSchemes(OpenIddictValidationAspNetCoreDefaults.AuthenticationScheme)
+                .RequireAuthenticatedUser());
+
+        services.AddOpenIddict()
+            .AddCore(core =>
+            {
+                core.UseEntityFrameworkCore().UseDbContext<Data.ConnTextDbContext>().ReplaceDefaultEntities<Guid>();
+                core.ReplaceApplicationManager<OpenIddictEntityFrameworkCoreApplication<Guid>, LoopbackRedirectApplicationManager>();
+            })
+            .AddServer(server =>
+            {
+                server.SetAuthorizationEndpointUris("connect/authorize")
+                    .SetTokenEndpointUris("connect/token")
+                    .SetRevocationEndpointUris("connect/revoke")
+                    .SetUserInfoEndpointUris("connect/userinfo")
+                    .SetEndSessionEndpointUris("connect/endsession");
+
+                server.AllowAuthorizationCodeFlow().AllowRefreshTokenFlow();
+                server.RequireProofKeyForCodeExchange();
+                server.Configure(o =>
+                {
+                    // S256 only: "plain" PKCE protects nothing against an attacker who can read the request.
+                    o.CodeChallengeMethods.Clear();
+                    o.CodeChallengeMethods.Add(CodeChallengeMethods.Sha256);
+                });
+                server.RegisterScopes(Scopes.OpenId, Scopes.Profile, Scopes.Email, Scopes.OfflineAccess, ApiScope);
+
+                server.SetAccessTokenLifetime(TimeSpan.FromMinutes(options.AccessTokenLifetimeMinutes));
+                server.SetRefreshTokenLifetime(TimeSpan.FromDays(options.RefreshTokenLifetimeDays));
+                server.SetAuthorizationCodeLifetime(TimeSpan.FromMinutes(2));
+                // Rolling refresh tokens (OpenIddict's default) with a fixed end: a login lasts at most the lifetime.
+                server.DisableSlidingRefreshTokenExpiration();
+                server.SetRefreshTokenReuseLeeway(TimeSpan.FromSeconds(options.RefreshTokenReuseLeewaySeconds));
+
+                server.AddSigningKey(SigningKeys.LoadOrCreate(host.ResolvedDataDirectory, "token-signing"));
+                server.AddEncryptionKey(SigningKeys.LoadOrCreate(host.ResolvedDataDirectory, "token-encryption"));
+
+                server.UseAspNetCore()
+                    .EnableAuthorizationEndpointPassthrough()
+                    .EnableTokenEndpointPassthrough()
+                    .EnableUserInfoEndpointPassthrough()
+                    .EnableEndSessionEndpointPassthrough()
+                    // TLS is terminated by Kestrel (a configured certificate) or by the reverse proxy in front.
+                    .DisableTransportSecurityRequirement();
+            })
+            .AddValidation(validation =>
+            {
+                validation.UseLocalServer();
+                validation.UseAspNetCore();
+                // Every request checks that the token and its login (authorization) are still valid,
+                // so revoking a session takes effect on the next request.
+                validation.EnableAuthorizationEntryValidation();
+                validation.EnableTokenEntryValidation();
+            });
+
+        services.AddScoped<AuthorizeEndpoint>();
+        services.AddScoped<TokenEndpoint>();
+        return services;
+    }
+}
