@@ -5,7 +5,8 @@ namespace ConnText.Contracts.Accounts;
 /// <param name="Password">8 to 1024 characters; not the username, not a commonly used password.</param>
 /// <param name="DisplayName">Optional name shown to others, at most 64 characters; defaults to the username.</param>
 /// <param name="Email">Optional e-mail address.</param>
-public sealed record RegisterAccountRequest(string? Username, string? Password, string? DisplayName = null, string? Email = null);
+/// <param name="InviteCode">Required when the server registers by invitation only.</param>
+public sealed record RegisterAccountRequest(string? Username, string? Password, string? DisplayName = null, string? Email = null, string? InviteCode = null);
 
 /// <summary>A user's account as its owner sees it.</summary>
 /// <param name="Id">The user's stable id.</param>

@@ -20,7 +20,7 @@ internal static class AccountsEndpoints
         if (!Enum.IsDefined(options.RegistrationMode))
         {
             throw new StartupException($"{AccountsOptions.Section}:RegistrationMode",
-                $"unknown registration mode '{options.RegistrationMode}'. Use Open or Closed.");
+                $"unknown registration mode '{options.RegistrationMode}'. Use Open, Invite or Closed.");
         }
 
         if (options.PasswordHashIterations < MinimumHashIterations)
@@ -71,6 +71,7 @@ internal static class AccountsEndpoints
 
         group.MapPost("/", (RegisterAccountRequest request, RegisterAccount register, CancellationToken cancellationToken) =>
                 register.HandleAsync(request, cancellationToken))
+            .RequireRateLimiting(Auth.AuthRateLimits.AuthPolicy)
             .WithName("RegisterAccount")
             .WithSummary("Create an account")
             .WithDescription("Registers a username and password. The first account on a server becomes its admin. " +
@@ -80,7 +81,8 @@ internal static class AccountsEndpoints
             .ProducesProblem(StatusCodes.Status403Forbidden)
             .ProducesProblem(StatusCodes.Status409Conflict)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
-            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests);
 
         return group;
     }
@@ -133,17 +135,64 @@ internal sealed class RegisterAccount(
 
     public async Task<RegistrationOutcome> RegisterAsync(RegisterAccountRequest request, CancellationToken cancellationToken)
     {
-        if (options.Value.RegistrationMode != RegistrationMode.Open)
+        var mode = options.Value.RegistrationMode;
+        if (mode == RegistrationMode.Closed)
         {
             return new RegistrationOutcome(null, [], null, UsernameTaken: false, Closed: true);
         }
 
         var errors = Validate(request);
+        if (mode == RegistrationMode.Invite && string.IsNullOrWhiteSpace(request.InviteCode))
+        {
+            errors["inviteCode"] = ["This server registers new accounts by invitation: an invite code is required."];
+        }
+
         if (errors.Count > 0)
         {
             return new RegistrationOutcome(null, [], errors, UsernameTaken: false, Closed: false);
         }
 
+        Guid? inviteId = null;
+        if (mode == RegistrationMode.Invite)
+        {
+            inviteId = await ClaimInviteAsync(request.InviteCode!, cancellationToken);
+            if (inviteId is null)
+            {
+                return new RegistrationOutcome(null, [],
+                    new Dictionary<string, string[]> { ["inviteCode"] = ["This invite code is not valid, has expired or has been used up."] },
+                    UsernameTaken: false, Closed: false);
+            }
+        }
+
+        var outcome = await CreateAsync(request, cancellationToken);
+        if (outcome.User is null && inviteId is { } claimed)
+        {
+            // The account was not created: give the use back.
+            await db.Invites.Where(i => i.Id == claimed).ExecuteUpdateAsync(i => i.SetProperty(x => x.Uses, x => x.Uses - 1), cancellationToken);
+        }
+
+        return outcome;
+    }
+
+    /// <summary>Takes one use of an invite in a single conditional UPDATE, so concurrent registrations never exceed its limit.</summary>
+    private async Task<Guid?> ClaimInviteAsync(string code, CancellationToken cancellationToken)
+    {
+        var hash = Admin.AdminEndpoints.HashInviteCode(code);
+        var now = time.GetUtcNow();
+        var invite = await db.Invites.AsNoTracking().Where(i => i.CodeHash == hash).Select(i => (Guid?)i.Id).FirstOrDefaultAsync(cancellationToken);
+        if (invite is null)
+        {
+            return null;
+        }
+
+        var claimed = await db.Invites
+            .Where(i => i.Id == invite && i.RevokedAt == null && i.ExpiresAt > now && i.Uses < i.MaxUses)
+            .ExecuteUpdateAsync(i => i.SetProperty(x => x.Uses, x => x.Uses + 1), cancellationToken);
+        return claimed == 1 ? invite : null;
+    }
+
+    private async Task<RegistrationOutcome> CreateAsync(RegisterAccountRequest request, CancellationToken cancellationToken)
+    {
         var user = new User
         {
             Id = Guid.CreateVersion7(time.GetUtcNow()),

@@ -3,6 +3,7 @@ namespace ConnText.Server.Accounts;
 internal enum RegistrationMode
 {
     Open,
+    Invite,
     Closed,
 }
 
@@ -11,7 +12,7 @@ internal sealed class AccountsOptions
 {
     public const string Section = "ConnText:Accounts";
 
-    /// <summary><c>Open</c> (anyone may register) or <c>Closed</c> (no new accounts).</summary>
+    /// <summary><c>Open</c> (anyone may register), <c>Invite</c> (with an admin's invite code) or <c>Closed</c>.</summary>
     public RegistrationMode RegistrationMode { get; set; } = RegistrationMode.Open;
 
     /// <summary>PBKDF2-HMAC-SHA512 iterations for new password hashes (OWASP: at least 210,000).</summary>

@@ -24,6 +24,7 @@ internal static class AuthEndpoints
             .DisableAntiforgery();
 
         group.MapPost("/token", (HttpContext context, TokenEndpoint endpoint) => endpoint.HandleAsync(context))
+            .RequireRateLimiting(AuthRateLimits.AuthPolicy)
             .WithName("Token")
             .WithSummary("OAuth2 token endpoint (authorization_code, refresh_token)")
             .WithDescription("Form-encoded per RFC 6749. Refresh tokens rotate on every use; a reused one revokes the login.")

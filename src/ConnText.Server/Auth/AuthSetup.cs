@@ -1,4 +1,6 @@
+using ConnText.Server.AccessTokens;
 using ConnText.Server.Hosting;
+using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Identity;
 using OpenIddict.EntityFrameworkCore.Models;
 using OpenIddict.Validation.AspNetCore;
@@ -12,8 +14,11 @@ namespace ConnText.Server.Auth;
 /// </summary>
 internal static class AuthSetup
 {
-    /// <summary>Authorization policy for the REST API: a valid access token.</summary>
+    /// <summary>Authorization policy for the REST API: a valid access token or personal access token.</summary>
     public const string ApiPolicy = "api";
+
+    /// <summary>Picks the handler for an API request: personal access tokens (<c>ctp_…</c>) or OAuth access tokens.</summary>
+    public const string ApiScheme = "ConnTextApi";
 
     public const string ApiScope = "api";
 
@@ -23,12 +28,12 @@ internal static class AuthSetup
         options.Validate();
         services.Configure<AuthOptions>(configuration.GetSection(AuthOptions.Section));
 
-        services.AddAuthentication(o =>
-            {
-                o.DefaultScheme = IdentityConstants.ApplicationScheme;
-                o.DefaultSignInScheme = IdentityConstants.ApplicationScheme;
-            })
-            .AddIdentityCookies(cookies => cookies.ApplicationCookie?.Configure(cookie =>
+        var authentication = services.AddAuthentication(o =>
+        {
+            o.DefaultScheme = IdentityConstants.ApplicationScheme;
+            o.DefaultSignInScheme = IdentityConstants.ApplicationScheme;
+        });
+        authentication.AddIdentityCookies(cookies => cookies.ApplicationCookie?.Configure(cookie =>
             {
                 cookie.LoginPath = "/account/login";
                 cookie.LogoutPath = "/account/logout";
@@ -39,11 +44,13 @@ internal static class AuthSetup
                 cookie.ExpireTimeSpan = TimeSpan.FromDays(14);
                 cookie.SlidingExpiration = true;
             }));
+        authentication.AddScheme<AuthenticationSchemeOptions, PersonalAccessTokenHandler>(PersonalAccessTokenHandler.SchemeName, null);
+        authentication.AddPolicyScheme(ApiScheme, "ConnText API", o => o.ForwardDefaultSelector = context =>
+                PersonalAccessTokenHandler.IsPersonalAccessToken(context.Request.Headers.Authorization)
+                    ? PersonalAccessTokenHandler.SchemeName
+                    : OpenIddictValidationAspNetCoreDefaults.AuthenticationScheme);
 
-        services.AddAuthorizationBuilder()
-            .AddPolicy(ApiPolicy, policy => policy
-                .AddAuthenticationSchemes(OpenIddictValidationAspNetCoreDefaults.AuthenticationScheme)
-                .RequireAuthenticatedUser());
+        services.AddAuthorizationBuilder().AddApiPolicies(ApiScheme);
 
         services.AddOpenIddict()
             .AddCore(core =>

@@ -1,3 +1,4 @@
+using ConnText.Server.AccessTokens;
 using ConnText.Server.Accounts;
 using ConnText.Server.Sessions;
 using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
@@ -14,6 +15,10 @@ internal abstract class ConnTextDbContext(DbContextOptions options)
     : IdentityDbContext<User, Role, Guid>(options)
 {
     public DbSet<Session> Sessions => Set<Session>();
+
+    public DbSet<PersonalAccessToken> PersonalAccessTokens => Set<PersonalAccessToken>();
+
+    public DbSet<Invite> Invites => Set<Invite>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {

@@ -1,4 +1,7 @@
+using ConnText.Server.AccessTokens;
 using ConnText.Server.Accounts;
+using ConnText.Server.Admin;
+using ConnText.Server.Profile;
 using ConnText.Server.Accounts.Pages;
 using ConnText.Server.Auth;
 using ConnText.Server.Sessions;
@@ -57,6 +60,10 @@ internal static class ServerApp
         builder.Services.AddAccounts(builder.Configuration);
         builder.Services.AddAuth(builder.Configuration, options);
         builder.Services.AddSessions();
+        builder.Services.AddAuthRateLimits(builder.Configuration);
+        builder.Services.AddAccessTokens();
+        builder.Services.AddProfile();
+        builder.Services.AddAdmin();
         builder.Services.AddRazorComponents();
 
         var app = builder.Build();
@@ -70,6 +77,7 @@ internal static class ServerApp
 
         app.UseAuthentication();
         app.UseAuthorization();
+        app.UseRateLimiter();
         app.UseAntiforgery();
 
         app.MapHealthEndpoints();
@@ -82,6 +90,9 @@ internal static class ServerApp
         api.MapServerInfoEndpoints();
         api.MapAccountsEndpoints();
         api.MapSessionsEndpoints();
+        api.MapAccessTokensEndpoints();
+        api.MapProfileEndpoints();
+        api.MapAdminEndpoints();
 
         return app;
     }

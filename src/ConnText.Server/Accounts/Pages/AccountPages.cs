@@ -1,4 +1,5 @@
 using ConnText.Contracts.Accounts;
+using ConnText.Server.Auth;
 using ConnText.Server.Hosting;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Identity;
@@ -15,7 +16,7 @@ internal static partial class AccountPages
 {
     internal sealed record LoginForm(string? Username, string? Password, string? ReturnUrl);
 
-    internal sealed record RegisterForm(string? Username, string? Password, string? DisplayName, string? ReturnUrl);
+    internal sealed record RegisterForm(string? Username, string? Password, string? DisplayName, string? ReturnUrl, string? InviteCode = null);
 
     private const string WrongCredentials = "Wrong username or password.";
 
@@ -26,12 +27,12 @@ internal static partial class AccountPages
         group.MapGet("/login", (string? returnUrl, IOptions<ConnTextOptions> host, IOptions<AccountsOptions> accounts) =>
             Login(host, accounts, SafeReturnUrl(returnUrl), username: null, error: null));
 
-        group.MapPost("/login", LoginAsync);
+        group.MapPost("/login", LoginAsync).RequireRateLimiting(AuthRateLimits.AuthPolicy);
 
-        group.MapGet("/register", (string? returnUrl, IOptions<ConnTextOptions> host, IOptions<AccountsOptions> accounts) =>
-            Register(host, accounts, new RegisterForm(null, null, null, SafeReturnUrl(returnUrl)), error: null, errors: null));
+        group.MapGet("/register", (string? returnUrl, string? inviteCode, IOptions<ConnTextOptions> host, IOptions<AccountsOptions> accounts) =>
+            Register(host, accounts, new RegisterForm(null, null, null, SafeReturnUrl(returnUrl), inviteCode), error: null, errors: null));
 
-        group.MapPost("/register", RegisterAsync);
+        group.MapPost("/register", RegisterAsync).RequireRateLimiting(AuthRateLimits.AuthPolicy);
 
         group.MapPost("/logout", async (SignInManager<User> signIn) =>
         {
@@ -47,6 +48,7 @@ internal static partial class AccountPages
         IOptions<ConnTextOptions> host,
         IOptions<AccountsOptions> accounts,
         HttpContext context,
+        LoginThrottle throttle,
         ILoggerFactory loggers)
     {
         var logger = loggers.CreateLogger("ConnText.Server.Accounts.Login");
@@ -55,6 +57,15 @@ internal static partial class AccountPages
         if (string.IsNullOrEmpty(form.Username) || string.IsNullOrEmpty(form.Password) || form.Password.Length > AccountRules.PasswordMaxLength)
         {
             return Login(host, accounts, returnUrl, form.Username, WrongCredentials, StatusCodes.Status400BadRequest);
+        }
+
+        if (throttle.TryAttempt(form.Username) is { } wait)
+        {
+            LogLoginFailed(logger, "account rate limit", ip);
+            var seconds = Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds));
+            context.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            return Login(host, accounts, returnUrl, form.Username,
+                $"Too many sign-in attempts for this account. Try again in {seconds} seconds.", StatusCodes.Status429TooManyRequests);
         }
 
         var user = await users.FindByNameAsync(form.Username);
@@ -101,7 +112,7 @@ internal static partial class AccountPages
     {
         var safeForm = form with { ReturnUrl = SafeReturnUrl(form.ReturnUrl) };
         var outcome = await register.RegisterAsync(
-            new RegisterAccountRequest(form.Username, form.Password, form.DisplayName), cancellationToken);
+            new RegisterAccountRequest(form.Username, form.Password, form.DisplayName, InviteCode: form.InviteCode), cancellationToken);
         if (outcome.Closed)
         {
             return Register(host, accounts, safeForm, null, null, StatusCodes.Status403Forbidden);
@@ -131,7 +142,7 @@ internal static partial class AccountPages
             ReturnUrl = returnUrl,
             Username = username,
             Error = error,
-            RegistrationOpen = accounts.Value.RegistrationMode == RegistrationMode.Open,
+            RegistrationOpen = accounts.Value.RegistrationMode != RegistrationMode.Closed,
         }) { StatusCode = status };
 
     private static RazorComponentResult<RegisterPage> Register(
@@ -145,7 +156,9 @@ internal static partial class AccountPages
             form.DisplayName,
             Error = error,
             Errors = errors,
-            RegistrationOpen = accounts.Value.RegistrationMode == RegistrationMode.Open,
+            form.InviteCode,
+            RegistrationOpen = accounts.Value.RegistrationMode != RegistrationMode.Closed,
+            InviteRequired = accounts.Value.RegistrationMode == RegistrationMode.Invite,
         }) { StatusCode = status };
 
     /// <summary>Only same-site paths: an open redirect would let a phishing link bounce through the login.</summary>
