@@ -8,6 +8,7 @@ using ConnText.Server.Errors;
 using ConnText.Server.Health;
 using ConnText.Server.ServerInfo;
 using ConnText.Server.Telemetry;
+using ConnText.Server.TwoFactor;
 using System.Security.Cryptography;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -57,6 +58,7 @@ internal static class ServerApp
         builder.Services.AddAccounts(builder.Configuration);
         builder.Services.AddAuth(builder.Configuration, options);
         builder.Services.AddSessions();
+        builder.Services.AddTwoFactor();
         builder.Services.AddRazorComponents();
 
         var app = builder.Build();
@@ -82,6 +84,7 @@ internal static class ServerApp
         api.MapServerInfoEndpoints();
         api.MapAccountsEndpoints();
         api.MapSessionsEndpoints();
+        api.MapTwoFactorEndpoints();
 
         return app;
     }
