@@ -11,6 +11,7 @@ using ConnText.Server.Errors;
 using ConnText.Server.Health;
 using ConnText.Server.ServerInfo;
 using ConnText.Server.Telemetry;
+using ConnText.Server.TwoFactor;
 using System.Security.Cryptography;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -64,6 +65,7 @@ internal static class ServerApp
         builder.Services.AddAccessTokens();
         builder.Services.AddProfile();
         builder.Services.AddAdmin();
+        builder.Services.AddTwoFactor();
         builder.Services.AddRazorComponents();
 
         var app = builder.Build();
@@ -93,6 +95,7 @@ internal static class ServerApp
         api.MapAccessTokensEndpoints();
         api.MapProfileEndpoints();
         api.MapAdminEndpoints();
+        api.MapTwoFactorEndpoints();
 
         return app;
     }

@@ -124,11 +124,69 @@ public sealed partial class OAuthBrowser : IDisposable
         }
 
         using var _ = toApp;
+        return await CodeFromAppRedirectAsync(toApp, redirectUri, state);
+    }
+
+    /// <summary>The authorization code in the server's redirect to the app's loopback listener.</summary>
+    public static async Task<string> CodeFromAppRedirectAsync(HttpResponseMessage toApp, string redirectUri, string state = "state-1")
+    {
         var callback = toApp.Headers.Location ?? throw new InvalidOperationException($"No redirect to the app: {(int)toApp.StatusCode} {await toApp.Content.ReadAsStringAsync()}");
         Assert.StartsWith(redirectUri, callback.AbsoluteUri, StringComparison.Ordinal);
         var query = HttpUtility.ParseQueryString(callback.Query);
         Assert.Equal(state, query["state"]);
         return query["code"] ?? throw new InvalidOperationException($"No code in {callback}");
+    }
+
+    /// <summary>Fills in and submits the second-step form (authenticator code, or a recovery code) shown by <paramref name="twoFactorPage"/>.</summary>
+    public async Task<HttpResponseMessage> SubmitTwoFactorAsync(HttpResponseMessage twoFactorPage, string? code, string? recoveryCode = null)
+    {
+        var html = await twoFactorPage.Content.ReadAsStringAsync();
+        using var form = new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["__RequestVerificationToken"] = Hidden(html, "__RequestVerificationToken"),
+            ["ReturnUrl"] = Hidden(html, "ReturnUrl"),
+            ["Code"] = code ?? "",
+            ["RecoveryCode"] = recoveryCode ?? "",
+        });
+        return await browser.PostAsync("/account/login/two-factor", form);
+    }
+
+    /// <summary>
+    /// Authorize and the password, for an account with two-factor sign-in: asserts that the password alone leads to the
+    /// second step (and to no login), and returns that page.
+    /// </summary>
+    public async Task<HttpResponseMessage> SignInUntilSecondStepAsync(string username, string password, string redirectUri, string verifier, string state = "state-1")
+    {
+        using var loginPage = await FollowAsync(AuthorizeUrl(redirectUri, verifier, state));
+        Assert.Equal(HttpStatusCode.OK, loginPage.StatusCode);
+        using var submitted = await SubmitLoginAsync(loginPage, username, password);
+        Assert.Equal(HttpStatusCode.Redirect, submitted.StatusCode);
+        Assert.StartsWith("/account/login/two-factor?", submitted.Headers.Location!.OriginalString, StringComparison.Ordinal);
+        Assert.DoesNotContain(submitted.Headers.TryGetValues("Set-Cookie", out var cookies) ? cookies : [],
+            cookie => cookie.StartsWith("conntext.login=", StringComparison.Ordinal));
+        var secondStep = await FollowAsync(submitted.Headers.Location!.OriginalString);
+        Assert.Equal(HttpStatusCode.OK, secondStep.StatusCode);
+        return secondStep;
+    }
+
+    /// <summary>
+    /// The whole browser part with a second factor: authorize, password, then <paramref name="code"/> (or
+    /// <paramref name="recoveryCode"/>). Returns what ends it: the redirect to the app, or the page shown instead.
+    /// </summary>
+    public async Task<HttpResponseMessage> SignInWithSecondFactorAsync(
+        string username, string password, string redirectUri, string verifier, string? code, string? recoveryCode = null, string state = "state-1")
+    {
+        using var secondStep = await SignInUntilSecondStepAsync(username, password, redirectUri, verifier, state);
+        var answered = await SubmitTwoFactorAsync(secondStep, code, recoveryCode);
+        if (answered.StatusCode != HttpStatusCode.Redirect)
+        {
+            return answered;
+        }
+
+        using (answered)
+        {
+            return await FollowAsync(answered.Headers.Location!.OriginalString);
+        }
     }
 
     public async Task<(HttpStatusCode Status, JsonElement Body)> TokenAsync(IDictionary<string, string> parameters)

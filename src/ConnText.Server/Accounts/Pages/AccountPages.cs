@@ -34,6 +34,8 @@ internal static partial class AccountPages
 
         group.MapPost("/register", RegisterAsync).RequireRateLimiting(AuthRateLimits.AuthPolicy);
 
+        MapTwoFactorLogin(group);
+
         group.MapPost("/logout", async (SignInManager<User> signIn) =>
         {
             await signIn.SignOutAsync();
@@ -97,7 +99,28 @@ internal static partial class AccountPages
             return Login(host, accounts, returnUrl, form.Username, "This account is disabled.", StatusCodes.Status403Forbidden);
         }
 
-        await signIn.SignInAsync(user, isPersistent: false);
+        if (await signIn.IsTwoFactorEnabledAsync(user))
+        {
+            // Identity's standard way into the second step: the short-lived two-factor cookie that names the user,
+            // and no login yet. It checks the password once more, which costs one hash, only after the right password.
+            var pending = await signIn.PasswordSignInAsync(user, form.Password, isPersistent: false, lockoutOnFailure: true);
+            if (pending.RequiresTwoFactor)
+            {
+                LogSecondFactorRequired(logger, user.Id, ip);
+                return Results.LocalRedirect(TwoFactorUrl(returnUrl));
+            }
+
+            if (!pending.Succeeded)
+            {
+                // The account changed between the two checks (a new password, a lockout by parallel attempts).
+                return Login(host, accounts, returnUrl, form.Username, WrongCredentials, StatusCodes.Status401Unauthorized);
+            }
+        }
+        else
+        {
+            await signIn.SignInAsync(user, isPersistent: false);
+        }
+
         LogLoginSucceeded(logger, user.Id, ip);
         return Results.LocalRedirect(returnUrl ?? "/");
     }
