@@ -14,8 +14,10 @@ public sealed record UpdateProfileRequest(string? DisplayName = null, string? St
 /// <param name="Email">My e-mail address, if any.</param>
 /// <param name="Roles">My roles.</param>
 /// <param name="CreatedAt">When my account was created.</param>
+/// <param name="AvatarUrl">Where my avatar is served (changes when it changes), if I have one.</param>
 public sealed record ProfileResponse(
-    Guid Id, string Username, string DisplayName, string? StatusText, string? Email, IReadOnlyList<string> Roles, DateTimeOffset CreatedAt);
+    Guid Id, string Username, string DisplayName, string? StatusText, string? Email, IReadOnlyList<string> Roles, DateTimeOffset CreatedAt,
+    string? AvatarUrl = null);
 
 /// <summary>Changes my password.</summary>
 /// <param name="CurrentPassword">The password in use now.</param>
@@ -28,7 +30,8 @@ public sealed record ChangePasswordRequest(string? CurrentPassword, string? NewP
 /// <param name="Username">Their username.</param>
 /// <param name="DisplayName">Their display name.</param>
 /// <param name="StatusText">Their status line, if any.</param>
-public sealed record UserSummary(Guid Id, string Username, string DisplayName, string? StatusText);
+/// <param name="AvatarUrl">Where their avatar is served, if they have one.</param>
+public sealed record UserSummary(Guid Id, string Username, string DisplayName, string? StatusText, string? AvatarUrl = null);
 
 /// <summary>One page of a list.</summary>
 /// <typeparam name="T">The item type.</typeparam>

@@ -17,6 +17,9 @@ internal sealed class User : IdentityUser<Guid>
     public bool IsDisabled { get; set; }
 
     public DateTimeOffset CreatedAt { get; set; }
+
+    /// <summary>When the avatar was last set; null without one. Also its version in URLs and ETags.</summary>
+    public DateTimeOffset? AvatarUpdatedAt { get; set; }
 }
 
 internal sealed class Role : IdentityRole<Guid>

@@ -43,6 +43,7 @@ internal static class ProfileEndpoints
             .WithDescription("Prefix match on username and display name, ignoring case; disabled accounts are not listed.")
             .ProducesValidationProblem();
 
+        Avatars.MapAvatarEndpoints(me, endpoints);
         return me;
     }
 
@@ -180,13 +181,14 @@ internal static class ProfileEndpoints
 
         var rows = await query.OrderBy(u => u.NormalizedUserName)
             .Skip((page - 1) * pageSize).Take(pageSize + 1)
-            .Select(u => new UserSummary(u.Id, u.UserName!, u.DisplayName, u.StatusText))
             .ToListAsync(cancellationToken);
-        return TypedResults.Ok(new PageResponse<UserSummary>(rows.Take(pageSize).ToList(), page, pageSize, rows.Count > pageSize));
+        var items = rows.Take(pageSize).Select(u => new UserSummary(u.Id, u.UserName!, u.DisplayName, u.StatusText, Avatars.UrlFor(u))).ToList();
+        return TypedResults.Ok(new PageResponse<UserSummary>(items, page, pageSize, rows.Count > pageSize));
     }
 
     private static async Task<ProfileResponse> ToResponseAsync(UserManager<User> users, User user) =>
-        new(user.Id, user.UserName!, user.DisplayName, user.StatusText, user.Email, [.. await users.GetRolesAsync(user)], user.CreatedAt);
+        new(user.Id, user.UserName!, user.DisplayName, user.StatusText, user.Email, [.. await users.GetRolesAsync(user)], user.CreatedAt,
+            Avatars.UrlFor(user));
 
     // A valid token whose user was deleted.
     private static ProblemHttpResult Gone() =>
