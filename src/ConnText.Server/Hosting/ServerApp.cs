@@ -91,6 +91,7 @@ internal static class ServerApp
     {
         await DatabaseSetup.PrepareAsync(app.Services, cancellationToken);
         await DesktopClient.EnsureAsync(app.Services, cancellationToken);
+        await RegisteredClients.EnsureAsync(app.Services, cancellationToken);
     }
 
     /// <summary>Starts Kestrel; a taken port or an unusable certificate becomes a start-up error naming the setting.</summary>
