@@ -62,6 +62,7 @@ internal static class AccountsEndpoints
         });
 
         services.TryAddScoped<RegisterAccount>();
+        services.TryAddScoped<ExternalAccounts>();
         return services;
     }
 
@@ -231,7 +232,7 @@ internal sealed class RegisterAccount(
         return new RegistrationOutcome(user, [.. await users.GetRolesAsync(user)], null, UsernameTaken: false, Closed: false);
     }
 
-    private async Task GrantAdminIfFirstAsync(User user, CancellationToken cancellationToken)
+    internal async Task GrantAdminIfFirstAsync(User user, CancellationToken cancellationToken)
     {
         if (!await roles.RoleExistsAsync(Role.Admin))
         {

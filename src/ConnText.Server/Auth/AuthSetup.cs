@@ -2,6 +2,7 @@ using ConnText.Server.AccessTokens;
 using ConnText.Server.Hosting;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Identity;
+using OpenIddict.Client;
 using OpenIddict.EntityFrameworkCore.Models;
 using OpenIddict.Validation.AspNetCore;
 using static OpenIddict.Abstractions.OpenIddictConstants;
@@ -52,7 +53,8 @@ internal static class AuthSetup
 
         services.AddAuthorizationBuilder().AddApiPolicies(ApiScheme);
 
-        services.AddOpenIddict()
+        var openIddict = services.AddOpenIddict();
+        openIddict
             .AddCore(core =>
             {
                 core.UseEntityFrameworkCore().UseDbContext<Data.ConnTextDbContext>().ReplaceDefaultEntities<Guid>();
@@ -104,8 +106,59 @@ internal static class AuthSetup
                 validation.EnableTokenEntryValidation();
             });
 
+        // The client side ("Sign in with ..." other OpenID Connect providers) exists only when one is configured.
+        if (options.ExternalProviders.Count > 0)
+        {
+            openIddict.AddClient(client => ConfigureExternalProviders(client, options, host));
+        }
+
         services.AddScoped<AuthorizeEndpoint>();
         services.AddScoped<TokenEndpoint>();
         return services;
+    }
+
+    private static void ConfigureExternalProviders(OpenIddictClientBuilder client, AuthOptions options, ConnTextOptions host)
+    {
+        // The code flow only (PKCE is added automatically when the provider advertises it).
+        client.AllowAuthorizationCodeFlow();
+
+        // Protect the state token that carries the login attempt from the challenge to the callback.
+        client.AddSigningKey(SigningKeys.LoadOrCreate(host.ResolvedDataDirectory, "client-signing"));
+        client.AddEncryptionKey(SigningKeys.LoadOrCreate(host.ResolvedDataDirectory, "client-encryption"));
+
+        client.UseAspNetCore()
+            .EnableRedirectionEndpointPassthrough()
+            // A refused or failed answer reaches the callback too, which shows the login page with a readable error.
+            .EnableErrorPassthrough()
+            // As for the server: TLS is terminated by Kestrel or by the reverse proxy in front.
+            .DisableTransportSecurityRequirement()
+            .Configure(aspNetCore =>
+            {
+                // OpenIddict's default (SameSite=None, always Secure) is lost by browsers on plain HTTP and behind a
+                // TLS-terminating proxy; see ResponseModes below for why Lax is enough.
+                aspNetCore.CookieBuilder.SameSite = SameSiteMode.Lax;
+                aspNetCore.CookieBuilder.SecurePolicy = CookieSecurePolicy.SameAsRequest;
+            });
+
+        client.UseSystemNetHttp().SetProductInformation(typeof(AuthSetup).Assembly);
+
+        foreach (var (name, provider) in options.ExternalProviders)
+        {
+            client.AddRegistration(new OpenIddictClientRegistration
+            {
+                ProviderName = name,
+                ProviderDisplayName = string.IsNullOrWhiteSpace(provider.DisplayName) ? name : provider.DisplayName,
+                Issuer = new Uri(provider.Authority!, UriKind.Absolute),
+                ClientId = provider.ClientId,
+                ClientSecret = string.IsNullOrEmpty(provider.ClientSecret) ? null : provider.ClientSecret,
+                Scopes = { Scopes.OpenId, Scopes.Profile, Scopes.Email },
+                // One callback per provider: a response can only be accepted at the URL of the provider it was sent to (mix-up attacks).
+                RedirectUri = new Uri($"account/external/callback/{name}", UriKind.Relative),
+                // The provider redirects back with a GET (query), never a cross-site form POST: the correlation cookie
+                // can then be SameSite=Lax, which browsers accept without the Secure flag (plain HTTP, or TLS
+                // terminated by a reverse proxy), while SameSite=None would require Secure.
+                ResponseModes = { ResponseModes.Query },
+            });
+        }
     }
 }

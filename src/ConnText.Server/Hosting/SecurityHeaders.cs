@@ -10,6 +10,12 @@ internal static class SecurityHeaders
         "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; " +
         "font-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'";
 
+    // The server's own HTML pages (login, registration, two-factor): inline styles only, no scripts.
+    // No form-action: browsers apply it to the whole redirect chain after a submit, which ends at the
+    // desktop app's loopback listener on a random port or at an external identity provider.
+    private const string PagesPolicy =
+        "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'";
+
     public static IApplicationBuilder UseSecurityHeaders(this IApplicationBuilder app) =>
         app.Use((context, next) =>
         {
@@ -24,7 +30,10 @@ internal static class SecurityHeaders
                 headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=(), interest-cohort=()";
                 if (!headers.ContainsKey("Content-Security-Policy"))
                 {
-                    headers.ContentSecurityPolicy = context.Request.Path.StartsWithSegments("/docs") ? DocsPolicy : ApiPolicy;
+                    headers.ContentSecurityPolicy =
+                        context.Request.Path.StartsWithSegments("/docs") ? DocsPolicy
+                        : context.Request.Path.StartsWithSegments("/account") ? PagesPolicy
+                        : ApiPolicy;
                 }
 
                 return Task.CompletedTask;

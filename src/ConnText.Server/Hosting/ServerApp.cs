@@ -14,6 +14,7 @@ using ConnText.Server.Telemetry;
 using ConnText.Server.TwoFactor;
 using System.Security.Cryptography;
 using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.DataProtection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace ConnText.Server.Hosting;
@@ -43,6 +44,10 @@ internal static class ServerApp
         ConfigureKestrel(builder, options);
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(options.ShutdownTimeoutSeconds));
         builder.Services.TryAddSingleton(TimeProvider.System);
+        // Login cookies and antiforgery tokens survive restarts and work across nodes sharing the data directory.
+        builder.Services.AddDataProtection()
+            .SetApplicationName("ConnText")
+            .PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(options.ResolvedDataDirectory, "keys", "data-protection")));
 
         builder.Services.AddHsts(o =>
         {
@@ -105,6 +110,7 @@ internal static class ServerApp
     {
         await DatabaseSetup.PrepareAsync(app.Services, cancellationToken);
         await DesktopClient.EnsureAsync(app.Services, cancellationToken);
+        await RegisteredClients.EnsureAsync(app.Services, cancellationToken);
     }
 
     /// <summary>Starts Kestrel; a taken port or an unusable certificate becomes a start-up error naming the setting.</summary>

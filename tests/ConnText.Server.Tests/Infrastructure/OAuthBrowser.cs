@@ -65,29 +65,67 @@ public sealed partial class OAuthBrowser : IDisposable
 
     public static string LoopbackRedirect(int port) => $"http://127.0.0.1:{port}/oauth/callback";
 
-    /// <summary>Follows redirects inside the server until one leaves it (to the app) or a page is shown.</summary>
-    public async Task<HttpResponseMessage> FollowAsync(string url)
+    /// <summary>
+    /// Servers besides <see cref="Server"/> that this browser follows redirects into, e.g. an external
+    /// OpenID Connect provider. Cookies are kept per host, as a browser keeps them.
+    /// </summary>
+    public ICollection<Uri> OtherServers { get; } = [];
+
+    /// <summary>
+    /// Follows redirects inside the known servers until one leaves them (to the app), a page is shown,
+    /// or <paramref name="stopAt"/> says to stop before a redirect target.
+    /// </summary>
+    public async Task<HttpResponseMessage> FollowAsync(string url, Func<Uri, bool>? stopAt = null)
     {
+        var next = new Uri(Server, url);
         for (var hop = 0; hop < 10; hop++)
         {
-            var response = await browser.GetAsync(url);
+            var response = await browser.GetAsync(next);
             if (response.StatusCode is not (HttpStatusCode.Redirect or HttpStatusCode.Found or HttpStatusCode.SeeOther))
             {
                 return response;
             }
 
             var location = response.Headers.Location!;
-            var absolute = location.IsAbsoluteUri ? location : new Uri(Server, location);
-            if (absolute.Authority != Server.Authority)
+            var absolute = location.IsAbsoluteUri ? location : new Uri(next, location);
+            if (!IsKnownServer(absolute) || stopAt?.Invoke(absolute) == true)
             {
                 return response;
             }
 
             response.Dispose();
-            url = absolute.PathAndQuery;
+            next = absolute;
         }
 
         throw new InvalidOperationException("Too many redirects.");
+    }
+
+    /// <summary>Submits the form of <paramref name="page"/> whose action is <paramref name="action"/>, with its hidden fields plus <paramref name="fields"/>.</summary>
+    public async Task<HttpResponseMessage> SubmitFormAsync(HttpResponseMessage page, string action, IDictionary<string, string>? fields = null)
+    {
+        var html = await page.Content.ReadAsStringAsync();
+        var form = Regex.Match(html, $"<form[^>]*action=\"{Regex.Escape(action)}\"[^>]*>(.*?)</form>", RegexOptions.Singleline);
+        Assert.True(form.Success, $"No form posting to {action} on the page:\n{html}");
+        var values = Regex.Matches(form.Groups[1].Value, "<input[^>]*type=\"hidden\"[^>]*>")
+            .Select(input => (Name: Attribute(input.Value, "name"), Value: Attribute(input.Value, "value")))
+            .Where(input => input.Name.Length > 0)
+            .ToDictionary(input => input.Name, input => input.Value);
+        foreach (var (name, value) in fields ?? new Dictionary<string, string>())
+        {
+            values[name] = value;
+        }
+
+        using var content = new FormUrlEncodedContent(values);
+        return await browser.PostAsync(new Uri(page.RequestMessage!.RequestUri!, action), content);
+    }
+
+    private bool IsKnownServer(Uri uri) =>
+        uri.Authority == Server.Authority || OtherServers.Any(other => other.Authority == uri.Authority);
+
+    private static string Attribute(string tag, string name)
+    {
+        var match = Regex.Match(tag, $"\\b{Regex.Escape(name)}=\"([^\"]*)\"");
+        return match.Success ? WebUtility.HtmlDecode(match.Groups[1].Value) : "";
     }
 
     /// <summary>Fills in and submits the login form shown by <paramref name="loginPage"/>.</summary>
@@ -101,7 +139,8 @@ public sealed partial class OAuthBrowser : IDisposable
             ["Username"] = username,
             ["Password"] = password,
         });
-        return await browser.PostAsync("/account/login", form);
+        // The login page's own server: with an external provider in the flow, that can be the provider.
+        return await browser.PostAsync(new Uri(loginPage.RequestMessage!.RequestUri!, "/account/login"), form);
     }
 
     /// <summary>The whole browser part: authorize, log in, return the code from the redirect to the app.</summary>

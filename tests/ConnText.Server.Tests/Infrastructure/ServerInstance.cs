@@ -151,6 +151,8 @@ internal static class SharedKeys
         // The server's own code creates them, exactly as on a first run.
         ConnText.Server.Auth.SigningKeys.LoadOrCreate(root, "token-signing");
         ConnText.Server.Auth.SigningKeys.LoadOrCreate(root, "token-encryption");
+        ConnText.Server.Auth.SigningKeys.LoadOrCreate(root, "client-signing");
+        ConnText.Server.Auth.SigningKeys.LoadOrCreate(root, "client-encryption");
         return Path.Combine(root, "keys");
     }
 }

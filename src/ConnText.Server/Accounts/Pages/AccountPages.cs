@@ -41,6 +41,8 @@ internal static partial class AccountPages
             await signIn.SignOutAsync();
             return Results.Redirect("/account/login");
         });
+
+        group.MapExternalLogin();
     }
 
     private static async Task<IResult> LoginAsync(
