@@ -288,6 +288,78 @@ public abstract class OAuthFlowTests(Provider provider) : IAsyncLifetime
         Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
     }
 
+    [Fact]
+    public async Task Revocation_OfTheRefreshToken_EndsTheLogin()
+    {
+        var tokens = await browser.SignInAsync("alice", Password);
+        using (var revoke = await server.Client.PostAsync("/connect/revoke", new FormUrlEncodedContent(new Dictionary<string, string>
+               {
+                   ["client_id"] = OAuthBrowser.ClientId,
+                   ["token"] = tokens.RefreshToken,
+                   ["token_type_hint"] = "refresh_token",
+               })))
+        {
+            Assert.Equal(HttpStatusCode.OK, revoke.StatusCode);
+        }
+
+        var (refresh, _) = await browser.RefreshAsync(tokens.RefreshToken);
+        Assert.Equal(HttpStatusCode.BadRequest, refresh);
+    }
+
+    [Fact]
+    public async Task EndSession_WithIdTokenHint_RevokesThatSession_AndTheBrowserLogin()
+    {
+        var tokens = await browser.SignInAsync("alice", Password);
+        using (var logout = await browser.Browser.GetAsync(
+                   $"/connect/endsession?id_token_hint={Uri.EscapeDataString(tokens.IdToken!)}"))
+        {
+            Assert.Equal(HttpStatusCode.Redirect, logout.StatusCode);
+        }
+
+        using var api = OAuthBrowser.ApiClient(server.Address, tokens.AccessToken);
+        using (var refused = await api.GetAsync("/api/v1/sessions"))
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
+        }
+
+        // The browser is signed out of the server too: the next authorization shows the login page.
+        using var again = await browser.FollowAsync(OAuthBrowser.AuthorizeUrl(OAuthBrowser.LoopbackRedirect(50010), OAuthBrowser.NewVerifier()));
+        Assert.Equal(HttpStatusCode.OK, again.StatusCode);
+        Assert.Contains("Sign in", await again.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("password")]
+    [InlineData("client_credentials")]
+    [InlineData("implicit")]
+    public async Task OtherGrants_AreNotSupported(string grant)
+    {
+        var (status, body) = await browser.TokenAsync(new Dictionary<string, string>
+        {
+            ["grant_type"] = grant,
+            ["client_id"] = OAuthBrowser.ClientId,
+            ["username"] = "alice",
+            ["password"] = Password,
+        });
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Equal("unsupported_grant_type", body.GetProperty("error").GetString());
+    }
+
+    [Fact]
+    public async Task Login_EndsAtItsAbsoluteExpiry_HoweverOftenItIsRefreshed()
+    {
+        var tokens = await browser.SignInAsync("alice", Password);
+        await using (var scope = server.Services.CreateAsyncScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<ConnTextDbContext>();
+            await db.Sessions.ExecuteUpdateAsync(s => s.SetProperty(x => x.ExpiresAt, DateTimeOffset.UtcNow.AddSeconds(-1)));
+        }
+
+        var (refresh, body) = await browser.RefreshAsync(tokens.RefreshToken);
+        Assert.Equal(HttpStatusCode.BadRequest, refresh);
+        Assert.Equal("invalid_grant", body.GetProperty("error").GetString());
+    }
+
     private static async Task<string?> ErrorOfAsync(HttpResponseMessage response)
     {
         if (response.Headers.Location is { } location)

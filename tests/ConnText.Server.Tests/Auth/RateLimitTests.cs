@@ -6,12 +6,12 @@ using ConnText.Server.Tests.Infrastructure;
 
 namespace ConnText.Server.Tests.Auth;
 
-public sealed class RateLimitTests
+public abstract class RateLimitTests(Provider provider)
 {
     [Fact]
     public async Task Registration_PerIpLimit_Is429WithRetryAfter()
     {
-        await using var server = await ServerInstance.StartAsync(Provider.Sqlite,
+        await using var server = await ServerInstance.StartAsync(provider,
             new Dictionary<string, string?> { ["ConnText:RateLimits:AuthPerIpPerMinute"] = "3" });
 
         var statuses = new List<HttpStatusCode>();
@@ -34,7 +34,7 @@ public sealed class RateLimitTests
     [Fact]
     public async Task Login_PerAccountLimit_SlowsGuessing_WithoutAffectingOtherAccounts()
     {
-        await using var server = await ServerInstance.StartAsync(Provider.Sqlite,
+        await using var server = await ServerInstance.StartAsync(provider,
             new Dictionary<string, string?> { ["ConnText:RateLimits:LoginPerAccountPerMinute"] = "3" });
         await SignedInUsers.RegisterAsync(server, "alice");
         await SignedInUsers.RegisterAsync(server, "bob");
@@ -56,3 +56,7 @@ public sealed class RateLimitTests
         Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
     }
 }
+
+public sealed class SqliteRateLimitTests() : RateLimitTests(Provider.Sqlite);
+
+public sealed class PostgresRateLimitTests() : RateLimitTests(Provider.Postgres);

@@ -10,11 +10,13 @@ namespace ConnText.Server.Tests.Auth;
 /// <summary>With every log level on, no password, code, token or invite appears in any log line.</summary>
 public sealed class SecretLoggingTests
 {
-    [Fact]
-    public async Task FullAccountLifecycle_AtTraceLevel_LogsNoSecret()
+    [Theory]
+    [InlineData(Provider.Sqlite)]
+    [InlineData(Provider.Postgres)]
+    public async Task FullAccountLifecycle_AtTraceLevel_LogsNoSecret(Provider provider)
     {
         var capture = new LogCapture();
-        await using var server = await ServerInstance.StartAsync(Provider.Sqlite,
+        await using var server = await ServerInstance.StartAsync(provider,
             new Dictionary<string, string?>
             {
                 ["Logging:LogLevel:Default"] = "Trace",
