@@ -6,8 +6,6 @@ using ConnText.Server.Data;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection.Extensions;
-using OpenIddict.Abstractions;
-using static OpenIddict.Abstractions.OpenIddictConstants;
 
 namespace ConnText.Server.Sessions;
 
@@ -21,20 +19,21 @@ internal static class SessionsEndpoints
 
     public static RouteGroupBuilder MapSessionsEndpoints(this IEndpointRouteBuilder endpoints)
     {
-        var group = endpoints.MapGroup("/sessions").WithTags("Sessions").RequireAuthorization(AuthSetup.ApiPolicy);
+        var group = endpoints.MapGroup("/sessions").WithTags("Sessions");
 
-        group.MapGet("/", ListAsync)
+        group.MapGet("/", ListAsync).RequireAuthorization(ApiScopes.ReadPolicy)
             .WithName("ListSessions")
             .WithSummary("List my signed-in devices")
             .WithDescription("Active sessions, most recently used first; the caller's own is marked current.");
 
-        group.MapDelete("/{id:guid}", RevokeAsync)
+        // Signing devices out is credential management: an app's own login, not a personal access token.
+        group.MapDelete("/{id:guid}", RevokeAsync).RequireAuthorization(ApiScopes.InteractivePolicy)
             .WithName("RevokeSession")
             .WithSummary("Sign a device out")
             .WithDescription("Revokes the session and all its tokens; the device's next request is refused.")
             .ProducesProblem(StatusCodes.Status404NotFound);
 
-        group.MapPost("/revoke-others", RevokeOthersAsync)
+        group.MapPost("/revoke-others", RevokeOthersAsync).RequireAuthorization(ApiScopes.InteractivePolicy)
             .WithName("RevokeOtherSessions")
             .WithSummary("Sign out every other device")
             .WithDescription("Revokes all of my sessions except the one making this request.");
@@ -44,7 +43,7 @@ internal static class SessionsEndpoints
 
     private static async Task<Ok<List<SessionResponse>>> ListAsync(ClaimsPrincipal user, ConnTextDbContext db, TimeProvider time, CancellationToken cancellationToken)
     {
-        var (userId, current) = Identify(user);
+        var (userId, current) = (user.UserId(), user.SessionId());
         var now = time.GetUtcNow();
         var sessions = await db.Sessions.AsNoTracking()
             .Where(s => s.UserId == userId && s.RevokedAt == null && s.ExpiresAt > now)
@@ -57,7 +56,7 @@ internal static class SessionsEndpoints
     private static async Task<Results<NoContent, ProblemHttpResult>> RevokeAsync(
         Guid id, ClaimsPrincipal user, ConnTextDbContext db, SessionRevoker revoker, CancellationToken cancellationToken)
     {
-        var (userId, _) = Identify(user);
+        var userId = user.UserId();
         // Another user's session id answers exactly like a missing one: ids are not confirmed to strangers.
         var session = await db.Sessions.FirstOrDefaultAsync(s => s.Id == id && s.UserId == userId && s.RevokedAt == null, cancellationToken);
         if (session is null)
@@ -72,13 +71,9 @@ internal static class SessionsEndpoints
 
     private static async Task<Ok<int>> RevokeOthersAsync(ClaimsPrincipal user, ConnTextDbContext db, SessionRevoker revoker, CancellationToken cancellationToken)
     {
-        var (userId, current) = Identify(user);
+        var (userId, current) = (user.UserId(), user.SessionId());
         var others = await db.Sessions.Where(s => s.UserId == userId && s.RevokedAt == null && s.Id != current).ToListAsync(cancellationToken);
         await revoker.RevokeAsync(others, cancellationToken);
         return TypedResults.Ok(others.Count);
     }
-
-    private static (Guid UserId, Guid? SessionId) Identify(ClaimsPrincipal user) =>
-        (Guid.Parse(user.GetClaim(Claims.Subject)!),
-         Guid.TryParse(user.GetClaim(ConnTextClaims.SessionId), out var sid) ? sid : null);
 }
