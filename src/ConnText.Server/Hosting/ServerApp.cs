@@ -138,6 +138,17 @@ internal static class ServerApp
         try
         {
             Directory.CreateDirectory(directory);
+            // Keys (token signing, data protection) are protected by file permissions: owner only.
+            var keys = Path.Combine(directory, "keys");
+            if (OperatingSystem.IsWindows())
+            {
+                Directory.CreateDirectory(keys);
+            }
+            else
+            {
+                Directory.CreateDirectory(keys, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            }
+
             var probe = Path.Combine(directory, $".write-probe-{Environment.ProcessId}");
             File.WriteAllText(probe, "ok");
             File.Delete(probe);

@@ -23,6 +23,8 @@ public sealed class ServerExecutableTests : IDisposable
         Assert.True(File.Exists(Path.Combine(workDir.FullName, "data", "conntext.db")));
 
         // Token keys are created on first run, readable by the server's user only.
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute,
+            File.GetUnixFileMode(Path.Combine(workDir.FullName, "data", "keys")));
         foreach (var key in new[] { "token-signing.pem", "token-encryption.pem" })
         {
             var path = Path.Combine(workDir.FullName, "data", "keys", key);
