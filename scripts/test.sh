@@ -78,7 +78,9 @@ if ! compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null; then
   $SUDO sed -ri 's/^#?create_main_cluster = true/create_main_cluster = false/' /etc/postgresql-common/createcluster.conf
 fi
 ensure_pkg '/usr/lib/postgresql/*/bin/initdb' postgresql
-# Later: ensure_pkg redis-server redis-server; ensure_pkg turnserver coturn; ensure_pkg chromium chromium; ensure_pkg Xvfb xvfb
+# The browser tests (tests/ConnText.Browser.Tests) drive Debian's Chromium through Playwright; no browser is downloaded.
+ensure_pkg chromium chromium
+# Later: ensure_pkg redis-server redis-server; ensure_pkg turnserver coturn; ensure_pkg Xvfb xvfb
 
 # ---------------------------------------------------------------- temp dir
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/conntext-test.XXXXXX")
@@ -138,6 +140,8 @@ echo "$("$pg_bin/postgres" --version) listening on 127.0.0.1:$pg_port"
 
 # Tests create their own databases with this.
 export CONNTEXT_TEST_POSTGRES="Host=127.0.0.1;Port=$pg_port;Username=postgres;Password=$pg_pw;Include Error Detail=true"
+# The browser tests launch this Chromium (headless, one fresh context per test).
+export CONNTEXT_TEST_CHROMIUM=/usr/bin/chromium
 
 # ---------------------------------------------------------------- build + test
 if ! dotnet build ConnText.slnx -c Release -nologo; then

@@ -132,4 +132,25 @@ public sealed class RegistrationModeTests
         var info = await server.Client.GetFromJsonAsync<Contracts.Server.ServerInfoResponse>("/api/v1/server");
         Assert.Equal(mode.ToLowerInvariant(), info!.RegistrationMode);
     }
+
+    [Fact]
+    public async Task RegisterPage_OpenRegistration_FormWithoutAnInviteField_CreatesTheAccountAndSignsIn()
+    {
+        await using var server = await ServerInstance.StartAsync(Provider.Sqlite);
+        using var browser = new OAuthBrowser(server.Address);
+        using var page = await browser.FollowAsync("/account/register?ReturnUrl=%2Fdocs");
+        Assert.DoesNotContain("name=\"InviteCode\"", await page.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+
+        // Exactly the fields the page shows, as a browser posts them: no invite code outside invite mode.
+        using var submitted = await browser.SubmitFormAsync(page, "/account/register", new Dictionary<string, string>
+        {
+            ["Username"] = "judy",
+            ["DisplayName"] = "",
+            ["Password"] = "correct horse battery staple",
+        });
+
+        Assert.True(submitted.StatusCode == HttpStatusCode.Redirect, await submitted.Content.ReadAsStringAsync());
+        Assert.Equal("/docs", submitted.Headers.Location!.OriginalString);
+        Assert.Contains(submitted.Headers.GetValues("Set-Cookie"), cookie => cookie.StartsWith("conntext.login=", StringComparison.Ordinal));
+    }
 }

@@ -18,7 +18,11 @@ namespace ConnText.Server.Accounts.Pages;
 /// </summary>
 internal static partial class AccountPages
 {
-    internal sealed record ExternalLoginForm(string? ReturnUrl);
+    // Bound from properties, as the other forms (see LoginForm).
+    internal sealed record ExternalLoginForm
+    {
+        public string? ReturnUrl { get; init; }
+    }
 
     private static void MapExternalLogin(this RouteGroupBuilder account)
     {

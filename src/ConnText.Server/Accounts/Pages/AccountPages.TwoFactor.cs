@@ -15,7 +15,15 @@ namespace ConnText.Server.Accounts.Pages;
 /// </summary>
 internal static partial class AccountPages
 {
-    internal sealed record TwoFactorForm(string? Code, string? RecoveryCode, string? ReturnUrl);
+    // Bound from properties, as the other forms (see LoginForm).
+    internal sealed record TwoFactorForm
+    {
+        public string? Code { get; init; }
+
+        public string? RecoveryCode { get; init; }
+
+        public string? ReturnUrl { get; init; }
+    }
 
     private const string TwoFactorPath = "/account/login/two-factor";
     private const string WrongCode = "That code is not right. Enter the 6-digit code your authenticator app shows now.";

@@ -14,9 +14,30 @@ namespace ConnText.Server.Accounts.Pages;
 /// </summary>
 internal static partial class AccountPages
 {
-    internal sealed record LoginForm(string? Username, string? Password, string? ReturnUrl);
+    // The forms are bound from properties, never from constructor parameters: the form binder requires every constructor
+    // parameter to be posted (a default value does not help), and a browser posts only the fields the page rendered;
+    // the registration page shows the invite code only in invite mode.
+    internal sealed record LoginForm
+    {
+        public string? Username { get; init; }
 
-    internal sealed record RegisterForm(string? Username, string? Password, string? DisplayName, string? ReturnUrl, string? InviteCode = null);
+        public string? Password { get; init; }
+
+        public string? ReturnUrl { get; init; }
+    }
+
+    internal sealed record RegisterForm
+    {
+        public string? Username { get; init; }
+
+        public string? Password { get; init; }
+
+        public string? DisplayName { get; init; }
+
+        public string? ReturnUrl { get; init; }
+
+        public string? InviteCode { get; init; }
+    }
 
     private const string WrongCredentials = "Wrong username or password.";
 
@@ -30,7 +51,7 @@ internal static partial class AccountPages
         group.MapPost("/login", LoginAsync).RequireRateLimiting(AuthRateLimits.AuthPolicy);
 
         group.MapGet("/register", (string? returnUrl, string? inviteCode, IOptions<ConnTextOptions> host, IOptions<AccountsOptions> accounts) =>
-            Register(host, accounts, new RegisterForm(null, null, null, SafeReturnUrl(returnUrl), inviteCode), error: null, errors: null));
+            Register(host, accounts, new RegisterForm { ReturnUrl = SafeReturnUrl(returnUrl), InviteCode = inviteCode }, error: null, errors: null));
 
         group.MapPost("/register", RegisterAsync).RequireRateLimiting(AuthRateLimits.AuthPolicy);
 
