@@ -74,6 +74,7 @@ public sealed record ReactionCountResponse(string Emoji, int Count, bool Mine);
 /// <param name="EditedAt">When it was last edited.</param>
 /// <param name="DeletedAt">When it was deleted.</param>
 /// <param name="Reactions">Reaction counts per emoji.</param>
+/// <param name="Mentions">The members mentioned with <c>@username</c>, resolved when sent or edited.</param>
 public sealed record MessageResponse(
     Guid Id,
     Guid ConversationId,
@@ -88,7 +89,8 @@ public sealed record MessageResponse(
     DateTimeOffset CreatedAt,
     DateTimeOffset? EditedAt,
     DateTimeOffset? DeletedAt,
-    IReadOnlyList<ReactionCountResponse> Reactions);
+    IReadOnlyList<ReactionCountResponse> Reactions,
+    IReadOnlyList<Guid> Mentions);
 
 /// <summary>A page of messages in ascending sequence order.</summary>
 /// <param name="Items">The messages, oldest first.</param>

@@ -32,6 +32,8 @@ internal abstract class ConnTextDbContext(DbContextOptions options)
 
     public DbSet<ConversationEvent> ConversationEvents => Set<ConversationEvent>();
 
+    public DbSet<MessageMention> MessageMentions => Set<MessageMention>();
+
     protected override void OnModelCreating(ModelBuilder builder)
     {
         base.OnModelCreating(builder);

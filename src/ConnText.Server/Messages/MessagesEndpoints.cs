@@ -154,6 +154,11 @@ internal static class MessagesEndpoints
                     CreatedAt = now,
                 };
                 db.Messages.Add(created);
+                foreach (var mentioned in await Mentions.ResolveAsync(db, conversationId, request.Text!, ct))
+                {
+                    db.MessageMentions.Add(new MessageMention { MessageId = created.Id, UserId = mentioned });
+                }
+
                 AddEvent(db, created, ConversationEventKinds.MessageCreated, me, now);
                 await db.SaveChangesAsync(ct);
                 return 0;
@@ -250,7 +255,7 @@ internal static class MessagesEndpoints
 
         var me = caller.UserId();
         var (refusal, changed) = await ChangeMessageAsync(
-            db, conversationId, messageId, me, time.GetUtcNow(), (member, message, now) =>
+            db, conversationId, messageId, me, time.GetUtcNow(), async (member, message, now, ct) =>
             {
                 if (message.SenderId != me || message.Kind != MessageKinds.Text)
                 {
@@ -264,6 +269,7 @@ internal static class MessagesEndpoints
 
                 message.Text = request.Text;
                 message.EditedAt = now;
+                await Mentions.SetAsync(db, message, message.Text, ct);
                 return (null, new ConversationEvent { Kind = ConversationEventKinds.MessageEdited });
             }, cancellationToken);
         return refusal is not null ? refusal : TypedResults.Ok(changed!);
@@ -274,7 +280,7 @@ internal static class MessagesEndpoints
     {
         var me = caller.UserId();
         var (refusal, changed) = await ChangeMessageAsync(
-            db, conversationId, messageId, me, time.GetUtcNow(), (member, message, now) =>
+            db, conversationId, messageId, me, time.GetUtcNow(), async (member, message, now, ct) =>
             {
                 var isSender = message.SenderId == me && message.Kind == MessageKinds.Text;
                 if (!isSender && !Membership.ManagesMembers(member))
@@ -289,8 +295,9 @@ internal static class MessagesEndpoints
 
                 message.Text = null;
                 message.DeletedAt = now;
+                await Mentions.SetAsync(db, message, null, ct);
                 // A tombstone keeps no reactions; the message.deleted event tells clients to drop theirs.
-                db.MessageReactions.RemoveRange(db.MessageReactions.Where(r => r.MessageId == message.Id));
+                await db.MessageReactions.Where(r => r.MessageId == message.Id).ExecuteDeleteAsync(ct);
                 return (null, new ConversationEvent { Kind = ConversationEventKinds.MessageDeleted });
             }, cancellationToken);
         return refusal is not null ? refusal : TypedResults.Ok(changed!);
@@ -306,7 +313,7 @@ internal static class MessagesEndpoints
 
         var me = caller.UserId();
         var (refusal, changed) = await ChangeMessageAsync(
-            db, conversationId, messageId, me, time.GetUtcNow(), (member, message, now) =>
+            db, conversationId, messageId, me, time.GetUtcNow(), async (member, message, now, ct) =>
             {
                 if (message.DeletedAt is not null)
                 {
@@ -314,7 +321,7 @@ internal static class MessagesEndpoints
                 }
 
                 // The write lock is held (the sequence was taken first), so this check cannot race another toggle.
-                if (db.MessageReactions.Any(r => r.MessageId == message.Id && r.UserId == me && r.Emoji == emoji))
+                if (await db.MessageReactions.AnyAsync(r => r.MessageId == message.Id && r.UserId == me && r.Emoji == emoji, ct))
                 {
                     return (null, null);
                 }
@@ -335,9 +342,9 @@ internal static class MessagesEndpoints
 
         var me = caller.UserId();
         var (refusal, changed) = await ChangeMessageAsync(
-            db, conversationId, messageId, me, time.GetUtcNow(), (member, message, now) =>
+            db, conversationId, messageId, me, time.GetUtcNow(), async (member, message, now, ct) =>
             {
-                var reaction = db.MessageReactions.FirstOrDefault(r => r.MessageId == message.Id && r.UserId == me && r.Emoji == emoji);
+                var reaction = await db.MessageReactions.FirstOrDefaultAsync(r => r.MessageId == message.Id && r.UserId == me && r.Emoji == emoji, ct);
                 if (reaction is null)
                 {
                     return (null, null);
@@ -424,9 +431,15 @@ internal static class MessagesEndpoints
     /// </summary>
     private static async Task<(ProblemHttpResult? Refusal, MessageResponse? Message)> ChangeMessageAsync(
         ConnTextDbContext db, Guid conversationId, Guid messageId, Guid me, DateTimeOffset now,
-        Func<ConversationMember, Message, DateTimeOffset, (ProblemHttpResult? Refusal, ConversationEvent? Event)> change,
+        Func<ConversationMember, Message, DateTimeOffset, CancellationToken, Task<(ProblemHttpResult? Refusal, ConversationEvent? Event)>> change,
         CancellationToken cancellationToken)
     {
+        // Strangers are turned away before they can queue on the conversation's write lock.
+        if (await Membership.FindAsync(db, conversationId, me, cancellationToken) is null)
+        {
+            return (Membership.NotFound(), null);
+        }
+
         var (refusal, message) = await Sequencer.InTransactionAsync(db, async ct =>
         {
             var sequence = await Sequencer.NextAsync(db, conversationId, now, ct);
@@ -446,7 +459,7 @@ internal static class MessagesEndpoints
                     title: "Not Found", detail: "No message with this id in this conversation."), null);
             }
 
-            var (problem, @event) = change(member, message, now);
+            var (problem, @event) = await change(member, message, now, ct);
             if (problem is not null || @event is null)
             {
                 await Sequencer.RollbackAsync(db, ct);

@@ -255,6 +255,20 @@ public abstract class MessageTests(Provider provider) : IAsyncLifetime
         Assert.True(problem.GetProperty("errors").TryGetProperty("sequence", out _));
     }
 
+    [Fact]
+    public async Task Send_WithMentions_ResolvesMembersOnly()
+    {
+        using var outsider = await SignedInUsers.RegisterAndSignInAsync(server, "outsider");
+        var group = await alice.CreateGroupAsync("mentions", bobId);
+        var message = await alice.SendAsync(group.Id, "@BOB look, @outsider and @nobody; mail bob@example.com, @bob again");
+        Assert.Equal([bobId], message.Mentions);
+
+        var edited = await alice.PatchAsJsonAsync($"/api/v1/conversations/{group.Id}/messages/{message.Id}", new EditMessageRequest("never mind")).OkMessageAsync();
+        Assert.Empty(edited.Mentions);
+        var history = await bob.HistoryAsync(group.Id, "after=0");
+        Assert.Empty(Assert.Single(history.Items).Mentions);
+    }
+
     private static async Task<ConversationResponse> ListAsync(HttpClient client) =>
         Assert.Single((await client.GetFromJsonAsync<ConversationPageResponse>("/api/v1/conversations"))!.Items);
 

@@ -389,6 +389,21 @@ namespace ConnText.Server.Data.Postgres.Migrations
                     b.ToTable("messages", (string)null);
                 });
 
+            modelBuilder.Entity("ConnText.Server.Messages.MessageMention", b =>
+                {
+                    b.Property<Guid>("MessageId")
+                        .HasColumnType("uuid");
+
+                    b.Property<Guid>("UserId")
+                        .HasColumnType("uuid");
+
+                    b.HasKey("MessageId", "UserId");
+
+                    b.HasIndex("UserId");
+
+                    b.ToTable("message_mentions", (string)null);
+                });
+
             modelBuilder.Entity("ConnText.Server.Messages.MessageReaction", b =>
                 {
                     b.Property<Guid>("MessageId")
@@ -817,6 +832,15 @@ namespace ConnText.Server.Data.Postgres.Migrations
                     b.HasOne("ConnText.Server.Conversations.Conversation", null)
                         .WithMany()
                         .HasForeignKey("ConversationId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("ConnText.Server.Messages.MessageMention", b =>
+                {
+                    b.HasOne("ConnText.Server.Messages.Message", null)
+                        .WithMany()
+                        .HasForeignKey("MessageId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });

@@ -112,6 +112,24 @@ namespace ConnText.Server.Data.Postgres.Migrations
                 });
 
             migrationBuilder.CreateTable(
+                name: "message_mentions",
+                columns: table => new
+                {
+                    MessageId = table.Column<Guid>(type: "uuid", nullable: false),
+                    UserId = table.Column<Guid>(type: "uuid", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_message_mentions", x => new { x.MessageId, x.UserId });
+                    table.ForeignKey(
+                        name: "FK_message_mentions_messages_MessageId",
+                        column: x => x.MessageId,
+                        principalTable: "messages",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "message_reactions",
                 columns: table => new
                 {
@@ -148,6 +166,11 @@ namespace ConnText.Server.Data.Postgres.Migrations
                 unique: true);
 
             migrationBuilder.CreateIndex(
+                name: "IX_message_mentions_UserId",
+                table: "message_mentions",
+                column: "UserId");
+
+            migrationBuilder.CreateIndex(
                 name: "IX_messages_ConversationId_SenderId_ClientMessageId",
                 table: "messages",
                 columns: new[] { "ConversationId", "SenderId", "ClientMessageId" },
@@ -168,6 +191,9 @@ namespace ConnText.Server.Data.Postgres.Migrations
 
             migrationBuilder.DropTable(
                 name: "conversation_members");
+
+            migrationBuilder.DropTable(
+                name: "message_mentions");
 
             migrationBuilder.DropTable(
                 name: "message_reactions");
