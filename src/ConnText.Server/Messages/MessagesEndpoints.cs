@@ -381,11 +381,12 @@ internal static class MessagesEndpoints
             return Membership.NotFound();
         }
 
-        var lastSequence = await db.Conversations.Where(c => c.Id == conversationId).Select(c => c.LastSequence).SingleAsync(cancellationToken);
         var events = await db.ConversationEvents.AsNoTracking()
             .Where(e => e.ConversationId == conversationId && e.Sequence > after)
             .OrderBy(e => e.Sequence).Take(limit + 1)
             .ToListAsync(cancellationToken);
+        // Read after the events (counter and event commit together), so it is never behind the last item returned.
+        var lastSequence = await db.Conversations.Where(c => c.Id == conversationId).Select(c => c.LastSequence).SingleAsync(cancellationToken);
         var hasMore = events.Count > limit;
         events = events.Take(limit).ToList();
         var messageIds = events.Where(e => e.MessageId is not null).Select(e => e.MessageId!.Value).Distinct().ToList();
