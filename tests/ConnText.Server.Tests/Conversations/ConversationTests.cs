@@ -165,6 +165,34 @@ public abstract class ConversationTests(Provider provider) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Owner_DeletesAMembersMessage_ARemovedMemberCannotSendOrRetry()
+    {
+        var group = await alice.CreateGroupAsync("moderated", bobId, carolId);
+        var clientId = Guid.NewGuid();
+        var (_, spam) = await bob.TrySendAsync(group.Id, "spam", clientId);
+
+        var tombstone = await alice.DeleteAsync($"/api/v1/conversations/{group.Id}/messages/{spam.Id}").OkMessageAsync();
+        Assert.Equal((null, spam.Id), (tombstone.Text, tombstone.Id));
+        using (var byMember = await carol.DeleteAsync($"/api/v1/conversations/{group.Id}/messages/{(await alice.SendAsync(group.Id, "keep")).Id}"))
+        {
+            await byMember.AssertProblemAsync(403, ProblemTypes.Forbidden);
+        }
+
+        using (var remove = await alice.DeleteAsync($"/api/v1/conversations/{group.Id}/members/{bobId}"))
+        {
+            Assert.Equal(HttpStatusCode.NoContent, remove.StatusCode);
+        }
+
+        // Even a retry of a message stored while bob was a member is answered as for a stranger.
+        using var retry = await bob.PostAsJsonAsync($"/api/v1/conversations/{group.Id}/messages", new SendMessageRequest(clientId, "spam"));
+        await retry.AssertProblemAsync(404, ProblemTypes.NotFound);
+        var events = await alice.EventsAsync(group.Id, after: 0);
+        Assert.Equal(
+            [ConversationEventKinds.MessageCreated, ConversationEventKinds.MessageDeleted, ConversationEventKinds.MessageCreated, ConversationEventKinds.MemberLeft],
+            events.Items.Select(e => e.Kind));
+    }
+
+    [Fact]
     public async Task EveryRoute_NonMemberGets404_AnonymousGets401()
     {
         var group = await alice.CreateGroupAsync("private", bobId);
