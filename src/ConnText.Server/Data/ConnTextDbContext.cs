@@ -1,5 +1,7 @@
 using ConnText.Server.AccessTokens;
 using ConnText.Server.Accounts;
+using ConnText.Server.Conversations;
+using ConnText.Server.Messages;
 using ConnText.Server.Sessions;
 using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
@@ -19,6 +21,18 @@ internal abstract class ConnTextDbContext(DbContextOptions options)
     public DbSet<PersonalAccessToken> PersonalAccessTokens => Set<PersonalAccessToken>();
 
     public DbSet<Invite> Invites => Set<Invite>();
+
+    public DbSet<Conversation> Conversations => Set<Conversation>();
+
+    public DbSet<ConversationMember> ConversationMembers => Set<ConversationMember>();
+
+    public DbSet<Message> Messages => Set<Message>();
+
+    public DbSet<MessageReaction> MessageReactions => Set<MessageReaction>();
+
+    public DbSet<ConversationEvent> ConversationEvents => Set<ConversationEvent>();
+
+    public DbSet<MessageMention> MessageMentions => Set<MessageMention>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {

@@ -1,6 +1,8 @@
 using ConnText.Server.AccessTokens;
 using ConnText.Server.Accounts;
 using ConnText.Server.Admin;
+using ConnText.Server.Conversations;
+using ConnText.Server.Messages;
 using ConnText.Server.Profile;
 using ConnText.Server.Accounts.Pages;
 using ConnText.Server.Auth;
@@ -71,6 +73,8 @@ internal static class ServerApp
         builder.Services.AddProfile();
         builder.Services.AddAdmin();
         builder.Services.AddTwoFactor();
+        builder.Services.AddConversations(builder.Configuration);
+        builder.Services.AddMessages();
         builder.Services.AddRazorComponents();
 
         var app = builder.Build();
@@ -101,6 +105,8 @@ internal static class ServerApp
         api.MapProfileEndpoints();
         api.MapAdminEndpoints();
         api.MapTwoFactorEndpoints();
+        api.MapConversationsEndpoints();
+        api.MapMessagesEndpoints();
 
         return app;
     }

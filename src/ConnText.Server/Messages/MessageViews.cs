@@ -1,0 +1,41 @@
+using ConnText.Contracts.Conversations;
+using ConnText.Server.Data;
+using Microsoft.EntityFrameworkCore;
+
+namespace ConnText.Server.Messages;
+
+/// <summary>Turns stored messages into their wire form, with reaction counts as the caller sees them.</summary>
+internal static class MessageViews
+{
+    public static async Task<List<MessageResponse>> ToResponsesAsync(
+        ConnTextDbContext db, IReadOnlyList<Message> messages, Guid caller, CancellationToken cancellationToken)
+    {
+        if (messages.Count == 0)
+        {
+            return [];
+        }
+
+        var ids = messages.Select(m => m.Id).Distinct().ToList();
+        var counts = await db.MessageReactions.AsNoTracking()
+            .Where(r => ids.Contains(r.MessageId))
+            .GroupBy(r => new { r.MessageId, r.Emoji })
+            .Select(g => new { g.Key.MessageId, g.Key.Emoji, Count = g.Count(), Mine = g.Count(r => r.UserId == caller) })
+            .ToListAsync(cancellationToken);
+        var mentions = (await db.MessageMentions.AsNoTracking()
+            .Where(m => ids.Contains(m.MessageId))
+            .ToListAsync(cancellationToken)).ToLookup(m => m.MessageId, m => m.UserId);
+        var byMessage = counts.ToLookup(c => c.MessageId);
+        return messages.Select(m => ToResponse(m, byMessage[m.Id]
+                .OrderBy(c => c.Emoji, StringComparer.Ordinal)
+                .Select(c => new ReactionCountResponse(c.Emoji, c.Count, c.Mine > 0))
+                .ToList(), mentions[m.Id].Order().ToList()))
+            .ToList();
+    }
+
+    public static async Task<MessageResponse> ToResponseAsync(ConnTextDbContext db, Message message, Guid caller, CancellationToken cancellationToken) =>
+        (await ToResponsesAsync(db, [message], caller, cancellationToken))[0];
+
+    private static MessageResponse ToResponse(Message m, IReadOnlyList<ReactionCountResponse> reactions, IReadOnlyList<Guid> mentions) =>
+        new(m.Id, m.ConversationId, m.Sequence, m.Kind, m.SenderId, m.ClientMessageId, m.DeletedAt is null ? m.Text : null,
+            m.ReplyToMessageId, m.SystemEvent, m.SubjectUserId, m.CreatedAt, m.EditedAt, m.DeletedAt, reactions, mentions);
+}

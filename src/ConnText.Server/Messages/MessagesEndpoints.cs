@@ -1,0 +1,512 @@
+using System.Security.Claims;
+using ConnText.Contracts.Conversations;
+using ConnText.Contracts.Problems;
+using ConnText.Server.Auth;
+using ConnText.Server.Conversations;
+using ConnText.Server.Data;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace ConnText.Server.Messages;
+
+/// <summary>
+/// Messages, reactions, history, the event log clients sync from, and read markers. Every change is a
+/// sequenced event (<see cref="Sequencer"/>); every route answers a non-member exactly like a missing conversation.
+/// </summary>
+internal static class MessagesEndpoints
+{
+    public const int MaxHistoryPage = 100;
+    public const int MaxEventsPage = 500;
+
+    public static IServiceCollection AddMessages(this IServiceCollection services) => services;
+
+    public static RouteGroupBuilder MapMessagesEndpoints(this IEndpointRouteBuilder endpoints)
+    {
+        var group = endpoints.MapGroup("/conversations/{conversationId:guid}").WithTags("Messages");
+
+        group.MapPost("/messages", SendAsync).RequireAuthorization(ApiScopes.WritePolicy)
+            .WithName("SendMessage")
+            .WithSummary("Send a message")
+            .WithDescription("201 with the stored message and its sequence. A retry with the same clientMessageId returns the stored message with 200 and takes no new sequence.")
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status404NotFound);
+
+        group.MapGet("/messages", HistoryAsync).RequireAuthorization(ApiScopes.ReadPolicy)
+            .WithName("ListMessages")
+            .WithSummary("Read the history")
+            .WithDescription("Keyset pages by sequence: before (default: the newest) or after a sequence; limit 1 to 100 (default 50). Oldest first within a page.")
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status404NotFound);
+
+        group.MapPatch("/messages/{messageId:guid}", EditAsync).RequireAuthorization(ApiScopes.WritePolicy)
+            .WithName("EditMessage")
+            .WithSummary("Edit my message")
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status403Forbidden)
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict);
+
+        group.MapDelete("/messages/{messageId:guid}", DeleteAsync).RequireAuthorization(ApiScopes.WritePolicy)
+            .WithName("DeleteMessage")
+            .WithSummary("Delete a message")
+            .WithDescription("The sender, or a group's owner or admin. Leaves a tombstone: no text, deletedAt set.")
+            .ProducesProblem(StatusCodes.Status403Forbidden)
+            .ProducesProblem(StatusCodes.Status404NotFound);
+
+        group.MapPut("/messages/{messageId:guid}/reactions/{emoji}", AddReactionAsync).RequireAuthorization(ApiScopes.WritePolicy)
+            .WithName("AddReaction")
+            .WithSummary("React to a message")
+            .WithDescription("Idempotent: reacting twice with one emoji changes nothing the second time.")
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict);
+
+        group.MapDelete("/messages/{messageId:guid}/reactions/{emoji}", RemoveReactionAsync).RequireAuthorization(ApiScopes.WritePolicy)
+            .WithName("RemoveReaction")
+            .WithSummary("Take my reaction back")
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status404NotFound);
+
+        group.MapGet("/events", EventsAsync).RequireAuthorization(ApiScopes.ReadPolicy)
+            .WithName("ListConversationEvents")
+            .WithSummary("Sync: every event after a sequence")
+            .WithDescription("In sequence order, limit 1 to 500 (default 100). A client that was away applies them to converge.")
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status404NotFound);
+
+        group.MapPost("/read", MarkReadAsync).RequireAuthorization(ApiScopes.WritePolicy)
+            .WithName("MarkConversationRead")
+            .WithSummary("Move my read marker")
+            .WithDescription("Never moves backwards; a sequence beyond the latest is capped to it.")
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status404NotFound);
+
+        return group;
+    }
+
+    private static async Task<Results<Created<MessageResponse>, Ok<MessageResponse>, ValidationProblem, ProblemHttpResult>> SendAsync(
+        Guid conversationId, SendMessageRequest request, ClaimsPrincipal caller, ConnTextDbContext db, IOptions<MessagingOptions> options,
+        TimeProvider time, CancellationToken cancellationToken)
+    {
+        var me = caller.UserId();
+        var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
+        if (request.ClientMessageId is null || request.ClientMessageId == Guid.Empty)
+        {
+            errors["clientMessageId"] = ["A client-chosen GUID (not all zeros) is required, so a retry is stored once."];
+        }
+
+        ValidateText(request.Text, options.Value, errors);
+        if (errors.Count > 0)
+        {
+            return TypedResults.ValidationProblem(errors, type: ProblemTypes.Validation, title: "The message is not valid");
+        }
+
+        if (await Membership.FindAsync(db, conversationId, me, cancellationToken) is null)
+        {
+            return Membership.NotFound();
+        }
+
+        var clientMessageId = request.ClientMessageId!.Value;
+        // Check first: a retry of a stored message is answered without taking the write lock or a sequence.
+        if (await FindSentAsync(db, conversationId, me, clientMessageId, cancellationToken) is { } stored)
+        {
+            return TypedResults.Ok(await MessageViews.ToResponseAsync(db, stored, me, cancellationToken));
+        }
+
+        if (request.ReplyToMessageId is { } replyTo
+            && !await db.Messages.AnyAsync(m => m.Id == replyTo && m.ConversationId == conversationId, cancellationToken))
+        {
+            return TypedResults.ValidationProblem(
+                new Dictionary<string, string[]> { ["replyToMessageId"] = ["No message with this id in this conversation."] },
+                type: ProblemTypes.Validation, title: "The message is not valid");
+        }
+
+        var now = time.GetUtcNow();
+        Message? existing = null;
+        Message? created = null;
+        try
+        {
+            await Sequencer.InTransactionAsync(db, async ct =>
+            {
+                existing = null;
+                created = null;
+                var sequence = await Sequencer.NextAsync(db, conversationId, now, ct);
+                // Re-checked under the lock: a concurrent retry that committed meanwhile is seen now, and this
+                // attempt rolls back, giving its sequence number back.
+                existing = sequence is null ? null : await FindSentAsync(db, conversationId, me, clientMessageId, ct);
+                if (sequence is null || existing is not null || !await db.ConversationMembers.AnyAsync(m => m.ConversationId == conversationId && m.UserId == me, ct))
+                {
+                    await Sequencer.RollbackAsync(db, ct);
+                    return 0;
+                }
+
+                created = new Message
+                {
+                    Id = Guid.CreateVersion7(now),
+                    ConversationId = conversationId,
+                    Sequence = sequence.Value,
+                    Kind = MessageKinds.Text,
+                    SenderId = me,
+                    ClientMessageId = clientMessageId,
+                    Text = request.Text,
+                    ReplyToMessageId = request.ReplyToMessageId,
+                    CreatedAt = now,
+                };
+                db.Messages.Add(created);
+                foreach (var mentioned in await Mentions.ResolveAsync(db, conversationId, request.Text!, ct))
+                {
+                    db.MessageMentions.Add(new MessageMention { MessageId = created.Id, UserId = mentioned });
+                }
+
+                AddEvent(db, created, ConversationEventKinds.MessageCreated, me, now);
+                await db.SaveChangesAsync(ct);
+                return 0;
+            }, cancellationToken);
+        }
+        catch (DbUpdateException ex) when (Sequencer.IsUniqueViolation(ex))
+        {
+            // Belt and braces: the unique (conversation, sender, clientMessageId) index refused a duplicate the checks missed.
+            db.ChangeTracker.Clear();
+            created = null;
+            existing = await FindSentAsync(db, conversationId, me, clientMessageId, cancellationToken);
+            if (existing is null)
+            {
+                throw;
+            }
+        }
+
+        if (existing is not null)
+        {
+            return TypedResults.Ok(await MessageViews.ToResponseAsync(db, existing, me, cancellationToken));
+        }
+
+        if (created is null)
+        {
+            return Membership.NotFound();
+        }
+
+        var response = await MessageViews.ToResponseAsync(db, created, me, cancellationToken);
+        return TypedResults.Created($"/api/v1/conversations/{conversationId}/messages/{created.Id}", response);
+    }
+
+    private static async Task<Results<Ok<MessagePageResponse>, ValidationProblem, ProblemHttpResult>> HistoryAsync(
+        Guid conversationId, ClaimsPrincipal caller, ConnTextDbContext db, CancellationToken cancellationToken,
+        long? before = null, long? after = null, int limit = 50)
+    {
+        var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
+        if (before is not null && after is not null)
+        {
+            errors["before"] = ["Give before or after, not both."];
+        }
+
+        if (before is < 1 || after is < 0)
+        {
+            errors[before is < 1 ? "before" : "after"] = ["Sequences start at 1; after may be 0."];
+        }
+
+        if (limit is < 1 or > MaxHistoryPage)
+        {
+            errors["limit"] = [$"A page holds 1 to {MaxHistoryPage} messages."];
+        }
+
+        if (errors.Count > 0)
+        {
+            return TypedResults.ValidationProblem(errors, type: ProblemTypes.Validation, title: "The history request is not valid");
+        }
+
+        var me = caller.UserId();
+        if (await Membership.FindAsync(db, conversationId, me, cancellationToken) is null)
+        {
+            return Membership.NotFound();
+        }
+
+        var messages = db.Messages.AsNoTracking().Where(m => m.ConversationId == conversationId);
+        List<Message> page;
+        if (after is { } a)
+        {
+            page = await messages.Where(m => m.Sequence > a).OrderBy(m => m.Sequence).Take(limit + 1).ToListAsync(cancellationToken);
+        }
+        else
+        {
+            if (before is { } b)
+            {
+                messages = messages.Where(m => m.Sequence < b);
+            }
+
+            page = await messages.OrderByDescending(m => m.Sequence).Take(limit + 1).ToListAsync(cancellationToken);
+        }
+
+        var hasMore = page.Count > limit;
+        page = page.Take(limit).OrderBy(m => m.Sequence).ToList();
+        return TypedResults.Ok(new MessagePageResponse(await MessageViews.ToResponsesAsync(db, page, me, cancellationToken), hasMore));
+    }
+
+    private static async Task<Results<Ok<MessageResponse>, ValidationProblem, ProblemHttpResult>> EditAsync(
+        Guid conversationId, Guid messageId, EditMessageRequest request, ClaimsPrincipal caller, ConnTextDbContext db,
+        IOptions<MessagingOptions> options, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
+        ValidateText(request.Text, options.Value, errors);
+        if (errors.Count > 0)
+        {
+            return TypedResults.ValidationProblem(errors, type: ProblemTypes.Validation, title: "The edit is not valid");
+        }
+
+        var me = caller.UserId();
+        var (refusal, changed) = await ChangeMessageAsync(
+            db, conversationId, messageId, me, time.GetUtcNow(), async (member, message, now, ct) =>
+            {
+                if (message.SenderId != me || message.Kind != MessageKinds.Text)
+                {
+                    return (Membership.Forbidden("Only the sender edits a message."), null);
+                }
+
+                if (message.DeletedAt is not null)
+                {
+                    return (Membership.Conflict("A deleted message cannot be edited."), null);
+                }
+
+                message.Text = request.Text;
+                message.EditedAt = now;
+                await Mentions.SetAsync(db, message, message.Text, ct);
+                return (null, new ConversationEvent { Kind = ConversationEventKinds.MessageEdited });
+            }, cancellationToken);
+        return refusal is not null ? refusal : TypedResults.Ok(changed!);
+    }
+
+    private static async Task<Results<Ok<MessageResponse>, ProblemHttpResult>> DeleteAsync(
+        Guid conversationId, Guid messageId, ClaimsPrincipal caller, ConnTextDbContext db, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var me = caller.UserId();
+        var (refusal, changed) = await ChangeMessageAsync(
+            db, conversationId, messageId, me, time.GetUtcNow(), async (member, message, now, ct) =>
+            {
+                var isSender = message.SenderId == me && message.Kind == MessageKinds.Text;
+                if (!isSender && !Membership.ManagesMembers(member))
+                {
+                    return (Membership.Forbidden("Only the sender, or a group's owner or admin, deletes a message."), null);
+                }
+
+                if (message.DeletedAt is not null)
+                {
+                    return (null, null); // already a tombstone: nothing changes, no event
+                }
+
+                message.Text = null;
+                message.DeletedAt = now;
+                await Mentions.SetAsync(db, message, null, ct);
+                // A tombstone keeps no reactions; the message.deleted event tells clients to drop theirs.
+                await db.MessageReactions.Where(r => r.MessageId == message.Id).ExecuteDeleteAsync(ct);
+                return (null, new ConversationEvent { Kind = ConversationEventKinds.MessageDeleted });
+            }, cancellationToken);
+        return refusal is not null ? refusal : TypedResults.Ok(changed!);
+    }
+
+    private static async Task<Results<Ok<MessageResponse>, ValidationProblem, ProblemHttpResult>> AddReactionAsync(
+        Guid conversationId, Guid messageId, string emoji, ClaimsPrincipal caller, ConnTextDbContext db, TimeProvider time, CancellationToken cancellationToken)
+    {
+        if (ValidateEmoji(emoji) is { } invalid)
+        {
+            return invalid;
+        }
+
+        var me = caller.UserId();
+        var (refusal, changed) = await ChangeMessageAsync(
+            db, conversationId, messageId, me, time.GetUtcNow(), async (member, message, now, ct) =>
+            {
+                if (message.DeletedAt is not null)
+                {
+                    return (Membership.Conflict("A deleted message takes no reactions."), null);
+                }
+
+                // The write lock is held (the sequence was taken first), so this check cannot race another toggle.
+                if (await db.MessageReactions.AnyAsync(r => r.MessageId == message.Id && r.UserId == me && r.Emoji == emoji, ct))
+                {
+                    return (null, null);
+                }
+
+                db.MessageReactions.Add(new MessageReaction { MessageId = message.Id, UserId = me, Emoji = emoji, CreatedAt = now });
+                return (null, new ConversationEvent { Kind = ConversationEventKinds.ReactionAdded, Emoji = emoji });
+            }, cancellationToken);
+        return refusal is not null ? refusal : TypedResults.Ok(changed!);
+    }
+
+    private static async Task<Results<Ok<MessageResponse>, ValidationProblem, ProblemHttpResult>> RemoveReactionAsync(
+        Guid conversationId, Guid messageId, string emoji, ClaimsPrincipal caller, ConnTextDbContext db, TimeProvider time, CancellationToken cancellationToken)
+    {
+        if (ValidateEmoji(emoji) is { } invalid)
+        {
+            return invalid;
+        }
+
+        var me = caller.UserId();
+        var (refusal, changed) = await ChangeMessageAsync(
+            db, conversationId, messageId, me, time.GetUtcNow(), async (member, message, now, ct) =>
+            {
+                var reaction = await db.MessageReactions.FirstOrDefaultAsync(r => r.MessageId == message.Id && r.UserId == me && r.Emoji == emoji, ct);
+                if (reaction is null)
+                {
+                    return (null, null);
+                }
+
+                db.MessageReactions.Remove(reaction);
+                return (null, new ConversationEvent { Kind = ConversationEventKinds.ReactionRemoved, Emoji = emoji });
+            }, cancellationToken);
+        return refusal is not null ? refusal : TypedResults.Ok(changed!);
+    }
+
+    private static async Task<Results<Ok<ConversationEventPageResponse>, ValidationProblem, ProblemHttpResult>> EventsAsync(
+        Guid conversationId, ClaimsPrincipal caller, ConnTextDbContext db, CancellationToken cancellationToken, long after = 0, int limit = 100)
+    {
+        var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
+        if (after < 0)
+        {
+            errors["after"] = ["Give the last sequence seen, 0 for everything."];
+        }
+
+        if (limit is < 1 or > MaxEventsPage)
+        {
+            errors["limit"] = [$"A page holds 1 to {MaxEventsPage} events."];
+        }
+
+        if (errors.Count > 0)
+        {
+            return TypedResults.ValidationProblem(errors, type: ProblemTypes.Validation, title: "The sync request is not valid");
+        }
+
+        var me = caller.UserId();
+        if (await Membership.FindAsync(db, conversationId, me, cancellationToken) is null)
+        {
+            return Membership.NotFound();
+        }
+
+        var events = await db.ConversationEvents.AsNoTracking()
+            .Where(e => e.ConversationId == conversationId && e.Sequence > after)
+            .OrderBy(e => e.Sequence).Take(limit + 1)
+            .ToListAsync(cancellationToken);
+        // Read after the events (counter and event commit together), so it is never behind the last item returned.
+        var lastSequence = await db.Conversations.Where(c => c.Id == conversationId).Select(c => c.LastSequence).SingleAsync(cancellationToken);
+        var hasMore = events.Count > limit;
+        events = events.Take(limit).ToList();
+        var messageIds = events.Where(e => e.MessageId is not null).Select(e => e.MessageId!.Value).Distinct().ToList();
+        var messages = await db.Messages.AsNoTracking().Where(m => messageIds.Contains(m.Id)).ToListAsync(cancellationToken);
+        var views = (await MessageViews.ToResponsesAsync(db, messages, me, cancellationToken)).ToDictionary(m => m.Id);
+        var items = events.Select(e => new ConversationEventResponse(
+            e.Sequence, e.Kind, e.ActorId, e.CreatedAt, e.MessageId,
+            e.MessageId is { } id ? views.GetValueOrDefault(id) : null, e.Emoji, e.SubjectUserId)).ToList();
+        return TypedResults.Ok(new ConversationEventPageResponse(items, lastSequence, hasMore));
+    }
+
+    private static async Task<Results<Ok<ReadStateResponse>, ValidationProblem, ProblemHttpResult>> MarkReadAsync(
+        Guid conversationId, MarkReadRequest request, ClaimsPrincipal caller, ConnTextDbContext db, CancellationToken cancellationToken)
+    {
+        if (request.Sequence < 0)
+        {
+            return TypedResults.ValidationProblem(
+                new Dictionary<string, string[]> { ["sequence"] = ["A sequence is 0 or more."] },
+                type: ProblemTypes.Validation, title: "The read marker is not valid");
+        }
+
+        var me = caller.UserId();
+        if (await Membership.FindAsync(db, conversationId, me, cancellationToken) is null)
+        {
+            return Membership.NotFound();
+        }
+
+        var latest = await db.Conversations.Where(c => c.Id == conversationId).Select(c => c.LastSequence).SingleAsync(cancellationToken);
+        var target = Math.Min(request.Sequence, latest);
+        // Conditional update: concurrent markers from several devices can only move it forward.
+        await db.ConversationMembers
+            .Where(m => m.ConversationId == conversationId && m.UserId == me && m.LastReadSequence < target)
+            .ExecuteUpdateAsync(m => m.SetProperty(x => x.LastReadSequence, target), cancellationToken);
+        var stored = await db.ConversationMembers.Where(m => m.ConversationId == conversationId && m.UserId == me)
+            .Select(m => m.LastReadSequence).SingleAsync(cancellationToken);
+        return TypedResults.Ok(new ReadStateResponse(stored));
+    }
+
+    /// <summary>
+    /// The shared shape of edit, delete and reaction toggles: in one transaction take the sequence (and with it
+    /// the write lock), check membership and the message, let <paramref name="change"/> decide, and store the
+    /// event under that sequence, or roll back when it refuses or changes nothing (so no sequence is spent).
+    /// </summary>
+    private static async Task<(ProblemHttpResult? Refusal, MessageResponse? Message)> ChangeMessageAsync(
+        ConnTextDbContext db, Guid conversationId, Guid messageId, Guid me, DateTimeOffset now,
+        Func<ConversationMember, Message, DateTimeOffset, CancellationToken, Task<(ProblemHttpResult? Refusal, ConversationEvent? Event)>> change,
+        CancellationToken cancellationToken)
+    {
+        // Strangers are turned away before they can queue on the conversation's write lock.
+        if (await Membership.FindAsync(db, conversationId, me, cancellationToken) is null)
+        {
+            return (Membership.NotFound(), null);
+        }
+
+        var (refusal, message) = await Sequencer.InTransactionAsync(db, async ct =>
+        {
+            var sequence = await Sequencer.NextAsync(db, conversationId, now, ct);
+            var member = sequence is null ? null : await db.ConversationMembers.AsNoTracking()
+                .FirstOrDefaultAsync(m => m.ConversationId == conversationId && m.UserId == me, ct);
+            if (member is null)
+            {
+                await Sequencer.RollbackAsync(db, ct);
+                return (Membership.NotFound(), (Message?)null);
+            }
+
+            var message = await db.Messages.FirstOrDefaultAsync(m => m.Id == messageId && m.ConversationId == conversationId, ct);
+            if (message is null)
+            {
+                await Sequencer.RollbackAsync(db, ct);
+                return (TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, type: ProblemTypes.NotFound,
+                    title: "Not Found", detail: "No message with this id in this conversation."), null);
+            }
+
+            var (problem, @event) = await change(member, message, now, ct);
+            if (problem is not null || @event is null)
+            {
+                await Sequencer.RollbackAsync(db, ct);
+                return (problem, problem is null ? message : null);
+            }
+
+            @event.ConversationId = conversationId;
+            @event.Sequence = sequence!.Value;
+            @event.ActorId = me;
+            @event.MessageId = message.Id;
+            @event.CreatedAt = now;
+            db.ConversationEvents.Add(@event);
+            await db.SaveChangesAsync(ct);
+            return ((ProblemHttpResult?)null, message);
+        }, cancellationToken);
+
+        return refusal is not null ? (refusal, null) : (null, await MessageViews.ToResponseAsync(db, message!, me, cancellationToken));
+    }
+
+    private static void AddEvent(ConnTextDbContext db, Message message, string kind, Guid actor, DateTimeOffset now) =>
+        db.ConversationEvents.Add(new ConversationEvent
+        {
+            ConversationId = message.ConversationId,
+            Sequence = message.Sequence,
+            Kind = kind,
+            ActorId = actor,
+            MessageId = message.Id,
+            CreatedAt = now,
+        });
+
+    private static Task<Message?> FindSentAsync(ConnTextDbContext db, Guid conversationId, Guid sender, Guid clientMessageId, CancellationToken cancellationToken) =>
+        db.Messages.AsNoTracking().FirstOrDefaultAsync(
+            m => m.ConversationId == conversationId && m.SenderId == sender && m.ClientMessageId == clientMessageId, cancellationToken);
+
+    private static void ValidateText(string? text, MessagingOptions options, Dictionary<string, string[]> errors)
+    {
+        if (string.IsNullOrWhiteSpace(text) || text.Length > options.MaxMessageChars)
+        {
+            errors["text"] = [$"A message has 1 to {options.MaxMessageChars} characters and is not only whitespace."];
+        }
+    }
+
+    private static ValidationProblem? ValidateEmoji(string emoji) =>
+        emoji.Length is 0 or > Message.EmojiMaxLength || emoji.Any(c => char.IsControl(c) || char.IsWhiteSpace(c))
+            ? TypedResults.ValidationProblem(
+                new Dictionary<string, string[]> { ["emoji"] = [$"An emoji has 1 to {Message.EmojiMaxLength} characters without spaces."] },
+                type: ProblemTypes.Validation, title: "The reaction is not valid")
+            : null;
+}
