@@ -99,7 +99,10 @@ internal static class AuthSetup
             .AddValidation(validation =>
             {
                 validation.UseLocalServer();
-                validation.UseAspNetCore();
+                // Tokens only in the Authorization header (or a form body): a token in a URL ends up in logs and
+                // browser history. The realtime hub, whose browser WebSockets cannot set headers, moves its
+                // access_token query parameter into the header itself, on its own path only (RealtimeSetup).
+                validation.UseAspNetCore().DisableAccessTokenExtractionFromQueryString();
                 // Every request checks that the token and its login (authorization) are still valid,
                 // so revoking a session takes effect on the next request.
                 validation.EnableAuthorizationEntryValidation();

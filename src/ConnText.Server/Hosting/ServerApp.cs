@@ -4,6 +4,7 @@ using ConnText.Server.Admin;
 using ConnText.Server.Conversations;
 using ConnText.Server.Messages;
 using ConnText.Server.Profile;
+using ConnText.Server.Realtime;
 using ConnText.Server.Accounts.Pages;
 using ConnText.Server.Auth;
 using ConnText.Server.Sessions;
@@ -75,6 +76,7 @@ internal static class ServerApp
         builder.Services.AddTwoFactor();
         builder.Services.AddConversations(builder.Configuration);
         builder.Services.AddMessages();
+        builder.Services.AddRealtime(builder.Configuration);
         builder.Services.AddRazorComponents();
 
         var app = builder.Build();
@@ -86,6 +88,7 @@ internal static class ServerApp
             app.UseHsts();
         }
 
+        app.UseRealtimeHandshake();
         app.UseAuthentication();
         app.UseAuthorization();
         app.UseRateLimiter();
@@ -107,6 +110,7 @@ internal static class ServerApp
         api.MapTwoFactorEndpoints();
         api.MapConversationsEndpoints();
         api.MapMessagesEndpoints();
+        app.MapRealtimeEndpoints();
 
         return app;
     }

@@ -6,6 +6,7 @@ using ConnText.Server.Conversations;
 using ConnText.Server.Data;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
 namespace ConnText.Server.Messages;
@@ -19,7 +20,11 @@ internal static class MessagesEndpoints
     public const int MaxHistoryPage = 100;
     public const int MaxEventsPage = 500;
 
-    public static IServiceCollection AddMessages(this IServiceCollection services) => services;
+    public static IServiceCollection AddMessages(this IServiceCollection services)
+    {
+        services.TryAddSingleton<IConversationEventNotifier, NoConversationEventNotifier>();
+        return services;
+    }
 
     public static RouteGroupBuilder MapMessagesEndpoints(this IEndpointRouteBuilder endpoints)
     {
@@ -85,9 +90,9 @@ internal static class MessagesEndpoints
         return group;
     }
 
-    private static async Task<Results<Created<MessageResponse>, Ok<MessageResponse>, ValidationProblem, ProblemHttpResult>> SendAsync(
+    internal static async Task<Results<Created<MessageResponse>, Ok<MessageResponse>, ValidationProblem, ProblemHttpResult>> SendAsync(
         Guid conversationId, SendMessageRequest request, ClaimsPrincipal caller, ConnTextDbContext db, IOptions<MessagingOptions> options,
-        TimeProvider time, CancellationToken cancellationToken)
+        TimeProvider time, IConversationEventNotifier notifier, CancellationToken cancellationToken)
     {
         var me = caller.UserId();
         var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
@@ -187,6 +192,7 @@ internal static class MessagesEndpoints
         }
 
         var response = await MessageViews.ToResponseAsync(db, created, me, cancellationToken);
+        await notifier.AppendedAsync(NewEvent(created, ConversationEventKinds.MessageCreated, me, now), response, cancellationToken);
         return TypedResults.Created($"/api/v1/conversations/{conversationId}/messages/{created.Id}", response);
     }
 
@@ -244,7 +250,7 @@ internal static class MessagesEndpoints
 
     private static async Task<Results<Ok<MessageResponse>, ValidationProblem, ProblemHttpResult>> EditAsync(
         Guid conversationId, Guid messageId, EditMessageRequest request, ClaimsPrincipal caller, ConnTextDbContext db,
-        IOptions<MessagingOptions> options, TimeProvider time, CancellationToken cancellationToken)
+        IOptions<MessagingOptions> options, TimeProvider time, IConversationEventNotifier notifier, CancellationToken cancellationToken)
     {
         var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
         ValidateText(request.Text, options.Value, errors);
@@ -271,12 +277,12 @@ internal static class MessagesEndpoints
                 message.EditedAt = now;
                 await Mentions.SetAsync(db, message, message.Text, ct);
                 return (null, new ConversationEvent { Kind = ConversationEventKinds.MessageEdited });
-            }, cancellationToken);
+            }, notifier, cancellationToken);
         return refusal is not null ? refusal : TypedResults.Ok(changed!);
     }
 
     private static async Task<Results<Ok<MessageResponse>, ProblemHttpResult>> DeleteAsync(
-        Guid conversationId, Guid messageId, ClaimsPrincipal caller, ConnTextDbContext db, TimeProvider time, CancellationToken cancellationToken)
+        Guid conversationId, Guid messageId, ClaimsPrincipal caller, ConnTextDbContext db, TimeProvider time, IConversationEventNotifier notifier, CancellationToken cancellationToken)
     {
         var me = caller.UserId();
         var (refusal, changed) = await ChangeMessageAsync(
@@ -299,12 +305,12 @@ internal static class MessagesEndpoints
                 // A tombstone keeps no reactions; the message.deleted event tells clients to drop theirs.
                 await db.MessageReactions.Where(r => r.MessageId == message.Id).ExecuteDeleteAsync(ct);
                 return (null, new ConversationEvent { Kind = ConversationEventKinds.MessageDeleted });
-            }, cancellationToken);
+            }, notifier, cancellationToken);
         return refusal is not null ? refusal : TypedResults.Ok(changed!);
     }
 
     private static async Task<Results<Ok<MessageResponse>, ValidationProblem, ProblemHttpResult>> AddReactionAsync(
-        Guid conversationId, Guid messageId, string emoji, ClaimsPrincipal caller, ConnTextDbContext db, TimeProvider time, CancellationToken cancellationToken)
+        Guid conversationId, Guid messageId, string emoji, ClaimsPrincipal caller, ConnTextDbContext db, TimeProvider time, IConversationEventNotifier notifier, CancellationToken cancellationToken)
     {
         if (ValidateEmoji(emoji) is { } invalid)
         {
@@ -328,12 +334,12 @@ internal static class MessagesEndpoints
 
                 db.MessageReactions.Add(new MessageReaction { MessageId = message.Id, UserId = me, Emoji = emoji, CreatedAt = now });
                 return (null, new ConversationEvent { Kind = ConversationEventKinds.ReactionAdded, Emoji = emoji });
-            }, cancellationToken);
+            }, notifier, cancellationToken);
         return refusal is not null ? refusal : TypedResults.Ok(changed!);
     }
 
     private static async Task<Results<Ok<MessageResponse>, ValidationProblem, ProblemHttpResult>> RemoveReactionAsync(
-        Guid conversationId, Guid messageId, string emoji, ClaimsPrincipal caller, ConnTextDbContext db, TimeProvider time, CancellationToken cancellationToken)
+        Guid conversationId, Guid messageId, string emoji, ClaimsPrincipal caller, ConnTextDbContext db, TimeProvider time, IConversationEventNotifier notifier, CancellationToken cancellationToken)
     {
         if (ValidateEmoji(emoji) is { } invalid)
         {
@@ -352,11 +358,11 @@ internal static class MessagesEndpoints
 
                 db.MessageReactions.Remove(reaction);
                 return (null, new ConversationEvent { Kind = ConversationEventKinds.ReactionRemoved, Emoji = emoji });
-            }, cancellationToken);
+            }, notifier, cancellationToken);
         return refusal is not null ? refusal : TypedResults.Ok(changed!);
     }
 
-    private static async Task<Results<Ok<ConversationEventPageResponse>, ValidationProblem, ProblemHttpResult>> EventsAsync(
+    internal static async Task<Results<Ok<ConversationEventPageResponse>, ValidationProblem, ProblemHttpResult>> EventsAsync(
         Guid conversationId, ClaimsPrincipal caller, ConnTextDbContext db, CancellationToken cancellationToken, long after = 0, int limit = 100)
     {
         var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
@@ -433,7 +439,7 @@ internal static class MessagesEndpoints
     private static async Task<(ProblemHttpResult? Refusal, MessageResponse? Message)> ChangeMessageAsync(
         ConnTextDbContext db, Guid conversationId, Guid messageId, Guid me, DateTimeOffset now,
         Func<ConversationMember, Message, DateTimeOffset, CancellationToken, Task<(ProblemHttpResult? Refusal, ConversationEvent? Event)>> change,
-        CancellationToken cancellationToken)
+        IConversationEventNotifier notifier, CancellationToken cancellationToken)
     {
         // Strangers are turned away before they can queue on the conversation's write lock.
         if (await Membership.FindAsync(db, conversationId, me, cancellationToken) is null)
@@ -441,8 +447,10 @@ internal static class MessagesEndpoints
             return (Membership.NotFound(), null);
         }
 
+        ConversationEvent? stored = null;
         var (refusal, message) = await Sequencer.InTransactionAsync(db, async ct =>
         {
+            stored = null;
             var sequence = await Sequencer.NextAsync(db, conversationId, now, ct);
             var member = sequence is null ? null : await db.ConversationMembers.AsNoTracking()
                 .FirstOrDefaultAsync(m => m.ConversationId == conversationId && m.UserId == me, ct);
@@ -474,14 +482,29 @@ internal static class MessagesEndpoints
             @event.CreatedAt = now;
             db.ConversationEvents.Add(@event);
             await db.SaveChangesAsync(ct);
+            stored = @event;
             return ((ProblemHttpResult?)null, message);
         }, cancellationToken);
 
-        return refusal is not null ? (refusal, null) : (null, await MessageViews.ToResponseAsync(db, message!, me, cancellationToken));
+        if (refusal is not null)
+        {
+            return (refusal, null);
+        }
+
+        var response = await MessageViews.ToResponseAsync(db, message!, me, cancellationToken);
+        if (stored is not null)
+        {
+            await notifier.AppendedAsync(stored, response, cancellationToken);
+        }
+
+        return (null, response);
     }
 
     private static void AddEvent(ConnTextDbContext db, Message message, string kind, Guid actor, DateTimeOffset now) =>
-        db.ConversationEvents.Add(new ConversationEvent
+        db.ConversationEvents.Add(NewEvent(message, kind, actor, now));
+
+    private static ConversationEvent NewEvent(Message message, string kind, Guid actor, DateTimeOffset now) =>
+        new()
         {
             ConversationId = message.ConversationId,
             Sequence = message.Sequence,
@@ -489,7 +512,7 @@ internal static class MessagesEndpoints
             ActorId = actor,
             MessageId = message.Id,
             CreatedAt = now,
-        });
+        };
 
     private static Task<Message?> FindSentAsync(ConnTextDbContext db, Guid conversationId, Guid sender, Guid clientMessageId, CancellationToken cancellationToken) =>
         db.Messages.AsNoTracking().FirstOrDefaultAsync(
