@@ -250,10 +250,11 @@ internal static class ConversationsEndpoints
 
     private static async Task<Results<Ok<ConversationResponse>, ValidationProblem, ProblemHttpResult>> AddMemberAsync(
         Guid conversationId, AddMemberRequest request, ClaimsPrincipal caller, ConnTextDbContext db, IOptions<MessagingOptions> options,
-        TimeProvider time, CancellationToken cancellationToken)
+        TimeProvider time, IConversationEventNotifier notifier, CancellationToken cancellationToken)
     {
         var me = caller.UserId();
         var now = time.GetUtcNow();
+        ConversationEvent? appended = null;
         var outcome = await Sequencer.InTransactionAsync<Results<Ok<ConversationResponse>, ValidationProblem, ProblemHttpResult>?>(db, async ct =>
         {
             var refusal = await CheckManagerAsync(db, conversationId, me, ct);
@@ -284,17 +285,24 @@ internal static class ConversationsEndpoints
             db.ConversationMembers.Add(NewMember(conversationId, request.UserId, MemberRoles.Member, now));
             Membership.AddMemberEvent(db, conversationId, sequence, ConversationEventKinds.MemberJoined, me, request.UserId, now);
             await db.SaveChangesAsync(ct);
+            appended = db.SavedEvent();
             return null;
         }, cancellationToken);
+
+        if (outcome is null)
+        {
+            await notifier.NotifyAsync(db, appended, me, cancellationToken);
+        }
 
         return outcome ?? TypedResults.Ok(await LoadAsync(db, await db.Conversations.AsNoTracking().SingleAsync(c => c.Id == conversationId, cancellationToken), me, cancellationToken));
     }
 
     private static async Task<Results<NoContent, ProblemHttpResult>> RemoveMemberAsync(
-        Guid conversationId, Guid userId, ClaimsPrincipal caller, ConnTextDbContext db, TimeProvider time, CancellationToken cancellationToken)
+        Guid conversationId, Guid userId, ClaimsPrincipal caller, ConnTextDbContext db, TimeProvider time, IConversationEventNotifier notifier, CancellationToken cancellationToken)
     {
         var me = caller.UserId();
         var now = time.GetUtcNow();
+        ConversationEvent? appended = null;
         var refusal = await Sequencer.InTransactionAsync<ProblemHttpResult?>(db, async ct =>
         {
             var problem = await CheckManagerAsync(db, conversationId, me, ct);
@@ -325,17 +333,24 @@ internal static class ConversationsEndpoints
             db.ConversationMembers.Remove(target);
             Membership.AddMemberEvent(db, conversationId, sequence, ConversationEventKinds.MemberLeft, me, userId, now);
             await db.SaveChangesAsync(ct);
+            appended = db.SavedEvent();
             return null;
         }, cancellationToken);
+
+        if (refusal is null)
+        {
+            await notifier.NotifyAsync(db, appended, me, cancellationToken);
+        }
 
         return refusal is null ? TypedResults.NoContent() : refusal;
     }
 
     private static async Task<Results<NoContent, ProblemHttpResult>> LeaveAsync(
-        Guid conversationId, ClaimsPrincipal caller, ConnTextDbContext db, TimeProvider time, CancellationToken cancellationToken)
+        Guid conversationId, ClaimsPrincipal caller, ConnTextDbContext db, TimeProvider time, IConversationEventNotifier notifier, CancellationToken cancellationToken)
     {
         var me = caller.UserId();
         var now = time.GetUtcNow();
+        ConversationEvent? appended = null;
         var refusal = await Sequencer.InTransactionAsync<ProblemHttpResult?>(db, async ct =>
         {
             // Take the write lock first (SQLite) so the reads below cannot be overtaken; released by rollback if refused.
@@ -366,8 +381,14 @@ internal static class ConversationsEndpoints
 
             Membership.AddMemberEvent(db, conversationId, sequence.Value, ConversationEventKinds.MemberLeft, me, me, now);
             await db.SaveChangesAsync(ct);
+            appended = db.SavedEvent();
             return null;
         }, cancellationToken);
+
+        if (refusal is null)
+        {
+            await notifier.NotifyAsync(db, appended, me, cancellationToken);
+        }
 
         return refusal is null ? TypedResults.NoContent() : refusal;
     }

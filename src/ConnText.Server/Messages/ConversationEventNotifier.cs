@@ -1,4 +1,6 @@
 using ConnText.Contracts.Conversations;
+using ConnText.Server.Data;
+using Microsoft.EntityFrameworkCore;
 
 namespace ConnText.Server.Messages;
 
@@ -16,4 +18,29 @@ internal interface IConversationEventNotifier
 internal sealed class NoConversationEventNotifier : IConversationEventNotifier
 {
     public Task AppendedAsync(ConversationEvent appended, MessageResponse? message, CancellationToken cancellationToken) => Task.CompletedTask;
+}
+
+internal static class ConversationEventNotifierExtensions
+{
+    /// <summary>The event just saved in <paramref name="db"/>'s change tracker (call right after SaveChanges, inside the transaction).</summary>
+    public static ConversationEvent? SavedEvent(this ConnTextDbContext db) =>
+        db.ChangeTracker.Entries<ConversationEvent>().Select(e => e.Entity).LastOrDefault();
+
+    /// <summary>After commit: tells <paramref name="notifier"/> about <paramref name="appended"/>, with its message as <paramref name="viewer"/> sees it.</summary>
+    public static async Task NotifyAsync(this IConversationEventNotifier notifier, ConnTextDbContext db, ConversationEvent? appended, Guid viewer,
+        CancellationToken cancellationToken)
+    {
+        if (appended is null)
+        {
+            return;
+        }
+
+        MessageResponse? view = null;
+        if (appended.MessageId is { } id && await db.Messages.AsNoTracking().FirstOrDefaultAsync(m => m.Id == id, cancellationToken) is { } message)
+        {
+            view = await MessageViews.ToResponseAsync(db, message, viewer, cancellationToken);
+        }
+
+        await notifier.AppendedAsync(appended, view, cancellationToken);
+    }
 }

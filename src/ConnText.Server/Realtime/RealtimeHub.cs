@@ -18,7 +18,8 @@ namespace ConnText.Server.Realtime;
 /// </summary>
 [Authorize(Policy = ApiScopes.ReadPolicy)]
 internal sealed class RealtimeHub(
-    ConnTextDbContext db, IOptions<MessagingOptions> options, TimeProvider time, IConversationEventNotifier notifier) : Hub
+    ConnTextDbContext db, IOptions<MessagingOptions> options, TimeProvider time, IConversationEventNotifier notifier,
+    RealtimeConnections connections) : Hub
 {
     public const string EventAppended = "EventAppended";
 
@@ -29,6 +30,8 @@ internal sealed class RealtimeHub(
     public override async Task OnConnectedAsync()
     {
         var me = Context.User!.UserId();
+        // Tracked before memberships are read: a member added meanwhile is joined by the notifier or by the loop below.
+        connections.Add(me, Context.ConnectionId);
         var conversations = await db.ConversationMembers.AsNoTracking()
             .Where(m => m.UserId == me).Select(m => m.ConversationId)
             .ToListAsync(Context.ConnectionAborted);
@@ -39,6 +42,12 @@ internal sealed class RealtimeHub(
         }
 
         await base.OnConnectedAsync();
+    }
+
+    public override Task OnDisconnectedAsync(Exception? exception)
+    {
+        connections.Remove(Context.User!.UserId(), Context.ConnectionId);
+        return base.OnDisconnectedAsync(exception);
     }
 
     /// <summary>Sends a message, exactly as <c>POST /api/v1/conversations/{id}/messages</c>; returns the stored message.</summary>

@@ -34,6 +34,7 @@ internal static class RealtimeSetup
             o.MaximumReceiveMessageSize = MaxReceiveMessageBytes;
             o.EnableDetailedErrors = false;
         });
+        services.AddSingleton<RealtimeConnections>();
         services.Replace(ServiceDescriptor.Singleton<IConversationEventNotifier, HubConversationEventNotifier>());
         return services;
     }
@@ -112,7 +113,8 @@ internal static class RealtimeSetup
 }
 
 /// <summary>Pushes each committed event to the connections of the conversation's members.</summary>
-internal sealed class HubConversationEventNotifier(IHubContext<RealtimeHub> hub, ILogger<HubConversationEventNotifier> logger)
+internal sealed class HubConversationEventNotifier(
+    IHubContext<RealtimeHub> hub, RealtimeConnections connections, ILogger<HubConversationEventNotifier> logger)
     : IConversationEventNotifier
 {
     public async Task AppendedAsync(ConversationEvent appended, MessageResponse? message, CancellationToken cancellationToken)
@@ -122,8 +124,26 @@ internal sealed class HubConversationEventNotifier(IHubContext<RealtimeHub> hub,
         try
         {
             // Not the request's token: the event is stored, and a client that went away must not stop the others' push.
-            await hub.Clients.Group(RealtimeHub.ConversationGroup(appended.ConversationId))
-                .SendAsync(RealtimeHub.EventAppended, payload, CancellationToken.None);
+            var group = RealtimeHub.ConversationGroup(appended.ConversationId);
+            var subject = appended.SubjectUserId is { } s ? connections.Of(s) : [];
+            if (appended.Kind == ConversationEventKinds.MemberJoined)
+            {
+                // The new member's open connections receive this event and everything after it.
+                foreach (var connectionId in subject)
+                {
+                    await hub.Groups.AddToGroupAsync(connectionId, group, CancellationToken.None);
+                }
+            }
+
+            await hub.Clients.Group(group).SendAsync(RealtimeHub.EventAppended, payload, CancellationToken.None);
+            if (appended.Kind == ConversationEventKinds.MemberLeft)
+            {
+                // The member who left (or was removed) sees that event, and nothing after it.
+                foreach (var connectionId in subject)
+                {
+                    await hub.Groups.RemoveFromGroupAsync(connectionId, group, CancellationToken.None);
+                }
+            }
         }
 #pragma warning disable CA1031 // a push failure of any kind must not fail the committed change
         catch (Exception ex)

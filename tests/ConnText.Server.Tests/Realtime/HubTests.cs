@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Json;
 using System.Threading.Channels;
 using ConnText.Contracts.Conversations;
 using ConnText.Contracts.Problems;
@@ -116,6 +117,38 @@ public abstract class HubTests(Provider provider) : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, reacted.StatusCode);
         var reaction = await bobEvents.ReadAsync().AsTask().WaitAsync(Wait);
         Assert.Equal((2L, ConversationEventKinds.ReactionAdded, "👍"), (reaction.Sequence, reaction.Kind, reaction.Emoji));
+    }
+
+    [Fact]
+    public async Task MemberAddedAndRemoved_WhileConnected_StartsAndStopsReceiving()
+    {
+        using var carol = await SignedInUsers.RegisterAndSignInAsync(server, "carol");
+        var group = await alice.CreateGroupAsync("hub", await carol.MyIdAsync());
+        var (_, bobEvents) = await ConnectAsync(bob);
+
+        using (var added = await alice.PostAsJsonAsync($"/api/v1/conversations/{group.Id}/members", new AddMemberRequest(bobId)))
+        {
+            Assert.Equal(HttpStatusCode.OK, added.StatusCode);
+        }
+
+        var joined = await bobEvents.ReadAsync().AsTask().WaitAsync(Wait);
+        Assert.Equal((ConversationEventKinds.MemberJoined, bobId), (joined.Kind, joined.SubjectUserId!.Value));
+        Assert.Equal(joined.MessageId, joined.Message!.Id);
+        var sent = await alice.SendAsync(group.Id, "welcome");
+        Assert.Equal(sent.Sequence, (await bobEvents.ReadAsync().AsTask().WaitAsync(Wait)).Sequence);
+
+        using (var removed = await alice.DeleteAsync($"/api/v1/conversations/{group.Id}/members/{bobId}"))
+        {
+            Assert.Equal(HttpStatusCode.NoContent, removed.StatusCode);
+        }
+
+        var left = await bobEvents.ReadAsync().AsTask().WaitAsync(Wait);
+        Assert.Equal((ConversationEventKinds.MemberLeft, bobId), (left.Kind, left.SubjectUserId!.Value));
+        var after = await alice.SendAsync(group.Id, "bob is gone");
+        // Carol (a member) sees it; bob's connection no longer does.
+        Assert.Equal(after.Sequence, (await carol.EventsAsync(group.Id, after: after.Sequence - 1)).Items.Single().Sequence);
+        await Task.Delay(300);
+        Assert.False(bobEvents.TryRead(out var leaked), $"bob received {leaked?.Kind} {leaked?.Sequence} after leaving");
     }
 
     [Fact]
