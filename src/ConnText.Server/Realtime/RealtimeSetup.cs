@@ -33,7 +33,7 @@ internal static class RealtimeSetup
         {
             o.MaximumReceiveMessageSize = MaxReceiveMessageBytes;
             o.EnableDetailedErrors = false;
-        });
+        }).AddMessagePackProtocol();
         services.AddSingleton<RealtimeConnections>();
         services.Replace(ServiceDescriptor.Singleton<IConversationEventNotifier, HubConversationEventNotifier>());
         return services;

@@ -10,6 +10,7 @@ using Microsoft.AspNetCore.Http.Connections;
 using Microsoft.AspNetCore.Http.Connections.Client;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.AspNetCore.SignalR.Client;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace ConnText.Server.Tests.Realtime;
 
@@ -101,6 +102,29 @@ public abstract class HubTests(Provider provider) : IAsyncLifetime
 
         var page = await aliceHub.InvokeAsync<ConversationEventPageResponse>("Sync", group.Id, 0L);
         Assert.Equal(sent.Id, Assert.Single(page.Items).MessageId);
+    }
+
+    [Fact]
+    public async Task MessagePackProtocol_SendsAndReceives()
+    {
+        var group = await alice.CreateGroupAsync("hub", bobId);
+        var token = Token(bob);
+        var connection = new HubConnectionBuilder()
+            .WithUrl(new Uri(server.Address, "/hubs/realtime"), o => o.AccessTokenProvider = () => Task.FromResult<string?>(token))
+            .AddMessagePackProtocol()
+            .Build();
+        connections.Add(connection);
+        var events = Channel.CreateUnbounded<EventAppendedEvent>();
+        connection.On<EventAppendedEvent>("EventAppended", e => events.Writer.TryWrite(e));
+        await connection.StartAsync();
+
+        var sent = await alice.SendAsync(group.Id, "packed");
+        var received = await events.Reader.ReadAsync().AsTask().WaitAsync(Wait);
+        Assert.Equal((group.Id, sent.Sequence, "packed"), (received.ConversationId, received.Sequence, received.Message!.Text));
+        var own = await connection.InvokeAsync<MessageResponse>("SendMessage", group.Id, Guid.NewGuid(), "packed back", null);
+        Assert.Equal(sent.Sequence + 1, own.Sequence);
+        var page = await connection.InvokeAsync<ConversationEventPageResponse>("Sync", group.Id, 0L);
+        Assert.Equal(2, page.Items.Count);
     }
 
     [Fact]
