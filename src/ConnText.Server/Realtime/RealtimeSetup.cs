@@ -13,12 +13,17 @@ internal static class RealtimeSetup
 {
     public const string HubPath = "/hubs/realtime";
 
-    /// <summary>A hub message (one invocation) larger than this closes the connection.</summary>
-    public const long MaxReceiveMessageBytes = 64 * 1024;
+    /// <summary>
+    /// A hub message (one invocation) larger than this closes the connection: room for the longest allowed
+    /// message text even when every character is JSON-escaped as <c>\uXXXX</c> (6 bytes), plus the envelope;
+    /// at least 64 KiB.
+    /// </summary>
+    public static long MaxReceiveMessageBytes(int maxMessageChars) => Math.Max(64 * 1024, (maxMessageChars * 6L) + (4 * 1024));
 
     public static IServiceCollection AddRealtime(this IServiceCollection services, IConfiguration configuration)
     {
         var options = configuration.BindSection<RealtimeOptions>(RealtimeOptions.Section);
+        var messaging = configuration.BindSection<Conversations.MessagingOptions>(Conversations.MessagingOptions.Section);
         foreach (var origin in options.AllowedOrigins)
         {
             if (NormalizeOrigin(origin) is null)
@@ -31,7 +36,7 @@ internal static class RealtimeSetup
         services.Configure<RealtimeOptions>(configuration.GetSection(RealtimeOptions.Section));
         services.AddSignalR(o =>
         {
-            o.MaximumReceiveMessageSize = MaxReceiveMessageBytes;
+            o.MaximumReceiveMessageSize = MaxReceiveMessageBytes(messaging.MaxMessageChars);
             o.EnableDetailedErrors = false;
         }).AddMessagePackProtocol();
         services.AddSingleton<RealtimeConnections>();

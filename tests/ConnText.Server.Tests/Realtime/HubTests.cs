@@ -214,7 +214,8 @@ public abstract class HubTests(Provider provider) : IAsyncLifetime
             return Task.CompletedTask;
         };
 
-        var huge = new string('x', 70 * 1024);
+        // Past the frame limit for the default 16,384-character messages (100 KiB).
+        var huge = new string('x', 110 * 1024);
         await Assert.ThrowsAnyAsync<Exception>(() => aliceHub.InvokeAsync<MessageResponse>("SendMessage", group.Id, Guid.NewGuid(), huge, null));
         await closed.Task.WaitAsync(Wait);
         Assert.Equal(HubConnectionState.Disconnected, aliceHub.State);
@@ -223,6 +224,18 @@ public abstract class HubTests(Provider provider) : IAsyncLifetime
         var sent = await bobHub.InvokeAsync<MessageResponse>("SendMessage", group.Id, Guid.NewGuid(), "still here", null);
         Assert.Equal(1, sent.Sequence);
         Assert.Equal(sent.Sequence, (await bobEvents.ReadAsync().AsTask().WaitAsync(Wait)).Sequence);
+    }
+
+    [Fact]
+    public async Task LongestAllowedMessage_InNonAsciiText_FitsInOneHubMessage()
+    {
+        var group = await alice.CreateGroupAsync("hub", bobId);
+        var (aliceHub, _) = await ConnectAsync(alice);
+        // 16,384 characters that JSON clients escape as \uXXXX: about 98 KiB on the wire.
+        var text = new string('\u00e9', 16_384);
+        var sent = await aliceHub.InvokeAsync<MessageResponse>("SendMessage", group.Id, Guid.NewGuid(), text, null);
+        Assert.Equal(text, sent.Text);
+        Assert.Equal(HubConnectionState.Connected, aliceHub.State);
     }
 
     [Fact]
