@@ -170,32 +170,22 @@ internal static partial class TwoFactorEndpoints
         TwoFactorCodeRequest request, ClaimsPrincipal principal, UserManager<User> users, TwoFactorCodeCheck check,
         HttpContext context, TimeProvider time, ILoggerFactory loggers)
     {
-        if (await FindUserAsync(principal, users) is not { } user)
+        var (user, problem, invalid) = await VerifyCurrentFactorAsync(request, principal, users, check, context, time);
+        if (problem is not null)
         {
-            return AccountGone();
+            return problem;
         }
 
-        if (!await users.GetTwoFactorEnabledAsync(user))
+        if (invalid is not null)
         {
-            return NotEnabled();
+            return invalid;
         }
 
-        var result = await check.CheckAsync(user, request.Code);
-        if (result == CodeCheck.LockedOut)
-        {
-            return await LockedOutAsync(user, users, context, time);
-        }
-
-        if (result != CodeCheck.Valid)
-        {
-            return CodeProblem(result);
-        }
-
-        Check(await users.SetTwoFactorEnabledAsync(user, false));
-        Check(await users.RemoveAuthenticationTokenAsync(user, IdentityStoreLoginProvider, AuthenticatorKeyTokenName));
-        Check(await users.RemoveAuthenticationTokenAsync(user, IdentityStoreLoginProvider, RecoveryCodesTokenName));
+        Check(await users.SetTwoFactorEnabledAsync(user!, false));
+        Check(await users.RemoveAuthenticationTokenAsync(user!, IdentityStoreLoginProvider, AuthenticatorKeyTokenName));
+        Check(await users.RemoveAuthenticationTokenAsync(user!, IdentityStoreLoginProvider, RecoveryCodesTokenName));
         var logger = loggers.CreateLogger(LogCategory);
-        LogDisabled(logger, user.Id);
+        LogDisabled(logger, user!.Id);
         return TypedResults.NoContent();
     }
 
@@ -203,32 +193,49 @@ internal static partial class TwoFactorEndpoints
         TwoFactorCodeRequest request, ClaimsPrincipal principal, UserManager<User> users, TwoFactorCodeCheck check,
         HttpContext context, TimeProvider time, ILoggerFactory loggers)
     {
+        var (user, problem, invalid) = await VerifyCurrentFactorAsync(request, principal, users, check, context, time);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        if (invalid is not null)
+        {
+            return invalid;
+        }
+
+        var recoveryCodes = await users.GenerateNewTwoFactorRecoveryCodesAsync(user!, RecoveryCodeCount)
+                            ?? throw new InvalidOperationException("Identity generated no recovery codes.");
+        var logger = loggers.CreateLogger(LogCategory);
+        LogRecoveryCodesRenewed(logger, user!.Id);
+        return TypedResults.Ok(new TwoFactorRecoveryCodesResponse([.. recoveryCodes]));
+    }
+
+    /// <summary>
+    /// The gate of every change to an enabled second factor: the account exists, has two-factor on, and the
+    /// caller proves the current factor (authenticator or recovery code, counted towards lockout).
+    /// </summary>
+    private static async Task<(User? User, ProblemHttpResult? Problem, ValidationProblem? Invalid)> VerifyCurrentFactorAsync(
+        TwoFactorCodeRequest request, ClaimsPrincipal principal, UserManager<User> users, TwoFactorCodeCheck check,
+        HttpContext context, TimeProvider time)
+    {
         if (await FindUserAsync(principal, users) is not { } user)
         {
-            return AccountGone();
+            return (null, AccountGone(), null);
         }
 
         if (!await users.GetTwoFactorEnabledAsync(user))
         {
-            return NotEnabled();
+            return (null, NotEnabled(), null);
         }
 
         var result = await check.CheckAsync(user, request.Code);
         if (result == CodeCheck.LockedOut)
         {
-            return await LockedOutAsync(user, users, context, time);
+            return (null, await LockedOutAsync(user, users, context, time), null);
         }
 
-        if (result != CodeCheck.Valid)
-        {
-            return CodeProblem(result);
-        }
-
-        var recoveryCodes = await users.GenerateNewTwoFactorRecoveryCodesAsync(user, RecoveryCodeCount)
-                            ?? throw new InvalidOperationException("Identity generated no recovery codes.");
-        var logger = loggers.CreateLogger(LogCategory);
-        LogRecoveryCodesRenewed(logger, user.Id);
-        return TypedResults.Ok(new TwoFactorRecoveryCodesResponse([.. recoveryCodes]));
+        return result == CodeCheck.Valid ? (user, null, null) : (null, null, CodeProblem(result));
     }
 
     private static async Task<User?> FindUserAsync(ClaimsPrincipal principal, UserManager<User> users) =>
