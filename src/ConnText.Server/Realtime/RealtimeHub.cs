@@ -17,7 +17,7 @@ namespace ConnText.Server.Realtime;
 /// a refusal becomes a <see cref="HubException"/> whose message starts with the problem type.
 /// </summary>
 [Authorize(Policy = ApiScopes.ReadPolicy)]
-internal sealed class RealtimeHub(
+internal sealed partial class RealtimeHub(
     ConnTextDbContext db, IOptions<MessagingOptions> options, TimeProvider time, IConversationEventNotifier notifier,
     RealtimeConnections connections) : Hub
 {
