@@ -114,16 +114,20 @@ internal static class AccessTokensEndpoints
     }
 
     private static async Task<Results<NoContent, ProblemHttpResult>> RevokeAsync(
-        Guid id, ClaimsPrincipal caller, ConnTextDbContext db, TimeProvider time, CancellationToken cancellationToken)
+        Guid id, ClaimsPrincipal caller, ConnTextDbContext db, TimeProvider time, IConnectionCutoff cutoff, CancellationToken cancellationToken)
     {
         var userId = caller.UserId();
         var revoked = await db.PersonalAccessTokens
             .Where(t => t.Id == id && t.UserId == userId && t.RevokedAt == null)
             .ExecuteUpdateAsync(t => t.SetProperty(x => x.RevokedAt, time.GetUtcNow()), cancellationToken);
-        return revoked == 0
-            ? TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, type: ProblemTypes.NotFound,
-                title: "Not Found", detail: "You have no active token with this id.")
-            : TypedResults.NoContent();
+        if (revoked == 0)
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, type: ProblemTypes.NotFound,
+                title: "Not Found", detail: "You have no active token with this id.");
+        }
+
+        await cutoff.AccessTokenRevokedAsync(id);
+        return TypedResults.NoContent();
     }
 
     private static PersonalAccessTokenResponse ToResponse(PersonalAccessToken t) =>

@@ -24,6 +24,9 @@ internal sealed class PersonalAccessTokenHandler(
     public const string SchemeName = "PersonalAccessToken";
     public const string TokenPrefix = "ctp_";
 
+    /// <summary>The id of the personal access token a request was made with.</summary>
+    public const string TokenIdClaim = "pat_id";
+
     public static bool IsPersonalAccessToken(string? authorization) =>
         authorization is not null
         && authorization.StartsWith("Bearer " + TokenPrefix, StringComparison.Ordinal);
@@ -64,7 +67,8 @@ internal sealed class PersonalAccessTokenHandler(
         identity.SetClaim(Claims.Subject, entry.UserId.ToString())
             .SetClaim(Claims.PreferredUsername, entry.User.UserName)
             .SetClaim(Claims.Name, entry.User.DisplayName)
-            .SetClaim("pat_id", entry.Id.ToString());
+            .SetClaim(TokenIdClaim, entry.Id.ToString());
+        identity.SetExpirationDate(entry.ExpiresAt);
         identity.SetScopes(entry.Scopes.Split(' ', StringSplitOptions.RemoveEmptyEntries));
         var roles = await Context.RequestServices.GetRequiredService<UserManager<Accounts.User>>().GetRolesAsync(entry.User);
         identity.SetClaims(Claims.Role, [.. roles]);

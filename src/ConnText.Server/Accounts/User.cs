@@ -20,6 +20,12 @@ internal sealed class User : IdentityUser<Guid>
 
     /// <summary>When the avatar was last set; null without one. Also its version in URLs and ETags.</summary>
     public DateTimeOffset? AvatarUpdatedAt { get; set; }
+
+    /// <summary>Others see this user offline, with no last-seen time.</summary>
+    public bool HidePresence { get; set; }
+
+    /// <summary>When the user's last hub connection went away.</summary>
+    public DateTimeOffset? LastSeenAt { get; set; }
 }
 
 internal sealed class Role : IdentityRole<Guid>

@@ -234,6 +234,7 @@ internal static partial class AdminEndpoints
         await revoker.RevokeAsync(sessions, cancellationToken);
         await db.PersonalAccessTokens.Where(t => t.UserId == userId && t.RevokedAt == null)
             .ExecuteUpdateAsync(t => t.SetProperty(x => x.RevokedAt, time.GetUtcNow()), cancellationToken);
+        await revoker.UserEndedAsync(userId);
     }
 
     private static InviteResponse ToResponse(Invite i) => new(i.Id, i.Note, i.MaxUses, i.Uses, i.CreatedAt, i.ExpiresAt, i.RevokedAt is not null);

@@ -2,6 +2,7 @@ using ConnText.Server.AccessTokens;
 using ConnText.Server.Hosting;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Identity;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using OpenIddict.Client;
 using OpenIddict.EntityFrameworkCore.Models;
 using OpenIddict.Validation.AspNetCore;
@@ -117,6 +118,7 @@ internal static class AuthSetup
 
         services.AddScoped<AuthorizeEndpoint>();
         services.AddScoped<TokenEndpoint>();
+        services.TryAddSingleton<IConnectionCutoff, NoConnectionCutoff>();
         return services;
     }
 

@@ -9,6 +9,7 @@ internal sealed class SessionRevoker(
     ConnTextDbContext db,
     IOpenIddictAuthorizationManager authorizations,
     IOpenIddictTokenManager tokens,
+    IConnectionCutoff cutoff,
     TimeProvider time)
 {
     public async Task RevokeAsync(IReadOnlyCollection<Session> sessions, CancellationToken cancellationToken)
@@ -35,5 +36,10 @@ internal sealed class SessionRevoker(
 
             await tokens.RevokeByAuthorizationIdAsync(session.AuthorizationId, cancellationToken);
         }
+
+        await cutoff.SessionsEndedAsync([.. sessions.Select(s => s.Id)]);
     }
+
+    /// <summary>After an account was disabled or deleted and its sessions and tokens revoked: its open connections close too.</summary>
+    public Task UserEndedAsync(Guid userId) => cutoff.UserEndedAsync(userId);
 }

@@ -88,7 +88,7 @@ internal static class ConversationsEndpoints
 
     private static async Task<Results<Created<ConversationResponse>, Ok<ConversationResponse>, ValidationProblem>> CreateAsync(
         CreateConversationRequest request, ClaimsPrincipal caller, ConnTextDbContext db, IOptions<MessagingOptions> options,
-        TimeProvider time, CancellationToken cancellationToken)
+        TimeProvider time, IConversationEventNotifier notifier, CancellationToken cancellationToken)
     {
         var me = caller.UserId();
         var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
@@ -175,6 +175,7 @@ internal static class ConversationsEndpoints
                 return TypedResults.Ok(await LoadAsync(db, winner, me, cancellationToken));
             }
 
+            await notifier.CreatedAsync(direct.Id, [me, others[0]]);
             return Created(await LoadAsync(db, direct, me, cancellationToken));
         }
 
@@ -187,6 +188,7 @@ internal static class ConversationsEndpoints
         }
 
         await db.SaveChangesAsync(cancellationToken);
+        await notifier.CreatedAsync(group.Id, [me, .. others]);
         return Created(await LoadAsync(db, group, me, cancellationToken));
     }
 

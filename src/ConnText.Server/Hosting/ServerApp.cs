@@ -3,6 +3,7 @@ using ConnText.Server.Accounts;
 using ConnText.Server.Admin;
 using ConnText.Server.Conversations;
 using ConnText.Server.Messages;
+using ConnText.Server.Presence;
 using ConnText.Server.Profile;
 using ConnText.Server.Realtime;
 using ConnText.Server.Accounts.Pages;
@@ -77,6 +78,7 @@ internal static class ServerApp
         builder.Services.AddConversations(builder.Configuration);
         builder.Services.AddMessages();
         builder.Services.AddRealtime(builder.Configuration);
+        builder.Services.AddPresence(builder.Configuration);
         builder.Services.AddRazorComponents();
 
         var app = builder.Build();
@@ -110,6 +112,7 @@ internal static class ServerApp
         api.MapTwoFactorEndpoints();
         api.MapConversationsEndpoints();
         api.MapMessagesEndpoints();
+        api.MapPresenceEndpoints();
         app.MapRealtimeEndpoints();
 
         return app;

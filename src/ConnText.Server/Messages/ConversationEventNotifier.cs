@@ -12,12 +12,22 @@ namespace ConnText.Server.Messages;
 internal interface IConversationEventNotifier
 {
     Task AppendedAsync(ConversationEvent appended, MessageResponse? message, CancellationToken cancellationToken);
+
+    /// <summary>A member's read marker moved forward (not sequenced: the latest value is all that counts).</summary>
+    Task ReadAsync(Guid conversationId, Guid userId, long sequence);
+
+    /// <summary>A conversation was created with these members (no sequenced event marks it).</summary>
+    Task CreatedAsync(Guid conversationId, IReadOnlyList<Guid> memberIds);
 }
 
 /// <summary>Used when nothing listens (the realtime hub is not set up).</summary>
 internal sealed class NoConversationEventNotifier : IConversationEventNotifier
 {
     public Task AppendedAsync(ConversationEvent appended, MessageResponse? message, CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task ReadAsync(Guid conversationId, Guid userId, long sequence) => Task.CompletedTask;
+
+    public Task CreatedAsync(Guid conversationId, IReadOnlyList<Guid> memberIds) => Task.CompletedTask;
 }
 
 internal static class ConversationEventNotifierExtensions

@@ -404,8 +404,9 @@ internal static class MessagesEndpoints
         return TypedResults.Ok(new ConversationEventPageResponse(items, lastSequence, hasMore));
     }
 
-    private static async Task<Results<Ok<ReadStateResponse>, ValidationProblem, ProblemHttpResult>> MarkReadAsync(
-        Guid conversationId, MarkReadRequest request, ClaimsPrincipal caller, ConnTextDbContext db, CancellationToken cancellationToken)
+    internal static async Task<Results<Ok<ReadStateResponse>, ValidationProblem, ProblemHttpResult>> MarkReadAsync(
+        Guid conversationId, MarkReadRequest request, ClaimsPrincipal caller, ConnTextDbContext db, IConversationEventNotifier notifier,
+        CancellationToken cancellationToken)
     {
         if (request.Sequence < 0)
         {
@@ -423,9 +424,14 @@ internal static class MessagesEndpoints
         var latest = await db.Conversations.Where(c => c.Id == conversationId).Select(c => c.LastSequence).SingleAsync(cancellationToken);
         var target = Math.Min(request.Sequence, latest);
         // Conditional update: concurrent markers from several devices can only move it forward.
-        await db.ConversationMembers
+        var moved = await db.ConversationMembers
             .Where(m => m.ConversationId == conversationId && m.UserId == me && m.LastReadSequence < target)
             .ExecuteUpdateAsync(m => m.SetProperty(x => x.LastReadSequence, target), cancellationToken);
+        if (moved > 0)
+        {
+            await notifier.ReadAsync(conversationId, me, target);
+        }
+
         var stored = await db.ConversationMembers.Where(m => m.ConversationId == conversationId && m.UserId == me)
             .Select(m => m.LastReadSequence).SingleAsync(cancellationToken);
         return TypedResults.Ok(new ReadStateResponse(stored));

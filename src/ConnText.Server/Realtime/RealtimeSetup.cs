@@ -2,9 +2,12 @@ using ConnText.Contracts.Conversations;
 using ConnText.Contracts.Realtime;
 using ConnText.Server.Hosting;
 using ConnText.Server.Messages;
+using ConnText.Server.Auth;
 using Microsoft.AspNetCore.SignalR;
+using Microsoft.AspNetCore.SignalR.StackExchangeRedis;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
+using StackExchange.Redis;
 
 namespace ConnText.Server.Realtime;
 
@@ -20,6 +23,10 @@ internal static class RealtimeSetup
     /// </summary>
     public static long MaxReceiveMessageBytes(int maxMessageChars) => Math.Max(64 * 1024, (maxMessageChars * 6L) + (4 * 1024));
 
+    /// <summary>The StackExchange.Redis configuration string of <c>ConnText:Redis</c>; null for a single node.</summary>
+    public static string? RedisConfiguration(IConfiguration configuration) =>
+        configuration["ConnText:Redis"] is { Length: > 0 } redis ? redis : null;
+
     public static IServiceCollection AddRealtime(this IServiceCollection services, IConfiguration configuration)
     {
         var options = configuration.BindSection<RealtimeOptions>(RealtimeOptions.Section);
@@ -33,15 +40,54 @@ internal static class RealtimeSetup
             }
         }
 
+        Require(options.SendQueueLimit >= 10, "SendQueueLimit", "at least 10");
+        Require(options.InvocationsPerSecond >= 1, "InvocationsPerSecond", "at least 1");
+        Require(options.InvocationBurst >= options.InvocationsPerSecond, "InvocationBurst", "at least InvocationsPerSecond");
+        Require(options.TypingThrottleMilliseconds >= 0, "TypingThrottleMilliseconds", "0 or more");
+        Require(options.TypingExpiresAfterMilliseconds >= 1000, "TypingExpiresAfterMilliseconds", "at least 1000");
+        Require(options.ExpirySweepSeconds >= 1, "ExpirySweepSeconds", "at least 1");
+
         services.Configure<RealtimeOptions>(configuration.GetSection(RealtimeOptions.Section));
-        services.AddSignalR(o =>
+        var signalR = services.AddSignalR(o =>
         {
             o.MaximumReceiveMessageSize = MaxReceiveMessageBytes(messaging.MaxMessageChars);
             o.EnableDetailedErrors = false;
+            o.AddFilter<HubRateLimitFilter>();
         }).AddMessagePackProtocol();
+
         services.AddSingleton<RealtimeConnections>();
+        var redis = RedisConfiguration(configuration);
+        if (redis is not null)
+        {
+            // SignalR's own backplane carries what goes through SignalR groups and users (call signaling);
+            // conversation events, typing, receipts and presence go through RedisRealtimeBus (ADR 0011).
+            signalR.AddStackExchangeRedis(redis, o => o.Configuration.ChannelPrefix = RedisChannel.Literal("conntext:signalr"));
+            services.AddSingleton(_ => new RedisConnection(redis)); // the container disposes it
+            services.AddSingleton<RedisRealtimeBus>();
+            services.AddSingleton<IRealtimeBus>(sp => sp.GetRequiredService<RedisRealtimeBus>());
+            services.AddHostedService(sp => sp.GetRequiredService<RedisRealtimeBus>());
+            services.AddSingleton<HubLifetimeManager<RealtimeHub>>(sp => new TrackingHubLifetimeManager(
+                ActivatorUtilities.CreateInstance<RedisHubLifetimeManager<RealtimeHub>>(sp), sp.GetRequiredService<RealtimeConnections>()));
+        }
+        else
+        {
+            services.AddSingleton<IRealtimeBus, LocalRealtimeBus>();
+            services.AddSingleton<HubLifetimeManager<RealtimeHub>>(sp => new TrackingHubLifetimeManager(
+                ActivatorUtilities.CreateInstance<DefaultHubLifetimeManager<RealtimeHub>>(sp), sp.GetRequiredService<RealtimeConnections>()));
+        }
+
+        services.AddHostedService<ConnectionExpirySweeper>();
         services.Replace(ServiceDescriptor.Singleton<IConversationEventNotifier, HubConversationEventNotifier>());
+        services.Replace(ServiceDescriptor.Singleton<IConnectionCutoff, RealtimeConnectionCutoff>());
         return services;
+    }
+
+    private static void Require(bool condition, string key, string expected)
+    {
+        if (!condition)
+        {
+            throw new StartupException($"{RealtimeOptions.Section}:{key}", $"must be {expected}.");
+        }
     }
 
     /// <summary>
@@ -117,45 +163,86 @@ internal static class RealtimeSetup
             : null;
 }
 
-/// <summary>Pushes each committed event to the connections of the conversation's members.</summary>
-internal sealed class HubConversationEventNotifier(
-    IHubContext<RealtimeHub> hub, RealtimeConnections connections, ILogger<HubConversationEventNotifier> logger)
-    : IConversationEventNotifier
+/// <summary>Pushes each committed event, read marker and new conversation to the connections of the members, on every node.</summary>
+internal sealed class HubConversationEventNotifier(IRealtimeBus bus) : IConversationEventNotifier
 {
-    public async Task AppendedAsync(ConversationEvent appended, MessageResponse? message, CancellationToken cancellationToken)
+    public Task AppendedAsync(ConversationEvent appended, MessageResponse? message, CancellationToken cancellationToken)
     {
         var payload = new EventAppendedEvent(appended.ConversationId, appended.Sequence, appended.Kind, appended.ActorId,
             appended.CreatedAt, appended.MessageId, message, appended.Emoji, appended.SubjectUserId);
-        try
+        return appended.Kind switch
         {
-            // Not the request's token: the event is stored, and a client that went away must not stop the others' push.
-            var group = RealtimeHub.ConversationGroup(appended.ConversationId);
-            var subject = appended.SubjectUserId is { } s ? connections.Of(s) : [];
-            if (appended.Kind == ConversationEventKinds.MemberJoined)
-            {
-                // The new member's open connections receive this event and everything after it.
-                foreach (var connectionId in subject)
-                {
-                    await hub.Groups.AddToGroupAsync(connectionId, group, CancellationToken.None);
-                }
-            }
+            // The new member's connections receive this event and everything after it; their other devices learn of the conversation.
+            ConversationEventKinds.MemberJoined when appended.SubjectUserId is { } joined => PublishAllAsync(
+                new RealtimeEnvelope { Method = RealtimeEvents.EventAppended, Payload = payload, ConversationId = appended.ConversationId, JoinUserId = joined },
+                new RealtimeEnvelope { Method = RealtimeEvents.ConversationAdded, Payload = new ConversationAddedEvent(appended.ConversationId), UserIds = [joined] }),
+            // The member who left (or was removed) sees that event, and nothing after it.
+            ConversationEventKinds.MemberLeft when appended.SubjectUserId is { } left => PublishAllAsync(
+                new RealtimeEnvelope { Method = RealtimeEvents.EventAppended, Payload = payload, ConversationId = appended.ConversationId, LeaveUserId = left },
+                new RealtimeEnvelope { Method = RealtimeEvents.ConversationRemoved, Payload = new ConversationRemovedEvent(appended.ConversationId), UserIds = [left] }),
+            _ => bus.PublishAsync(new RealtimeEnvelope { Method = RealtimeEvents.EventAppended, Payload = payload, ConversationId = appended.ConversationId }),
+        };
+    }
 
-            await hub.Clients.Group(group).SendAsync(RealtimeHub.EventAppended, payload, CancellationToken.None);
-            if (appended.Kind == ConversationEventKinds.MemberLeft)
+    public Task ReadAsync(Guid conversationId, Guid userId, long sequence) => bus.PublishAsync(new RealtimeEnvelope
+    {
+        Method = RealtimeEvents.ReadReceipt, Payload = new ReadReceiptEvent(conversationId, userId, sequence), ConversationId = conversationId,
+    });
+
+    public async Task CreatedAsync(Guid conversationId, IReadOnlyList<Guid> memberIds)
+    {
+        foreach (var member in memberIds)
+        {
+            await bus.PublishAsync(new RealtimeEnvelope { ConversationId = conversationId, JoinUserId = member });
+        }
+
+        await bus.PublishAsync(new RealtimeEnvelope
+        {
+            Method = RealtimeEvents.ConversationAdded, Payload = new ConversationAddedEvent(conversationId), UserIds = memberIds,
+        });
+    }
+
+    private async Task PublishAllAsync(params RealtimeEnvelope[] envelopes)
+    {
+        foreach (var envelope in envelopes)
+        {
+            await bus.PublishAsync(envelope);
+        }
+    }
+}
+
+/// <summary>Closes hub connections on every node when their session, token or account ends.</summary>
+internal sealed class RealtimeConnectionCutoff(IRealtimeBus bus) : IConnectionCutoff
+{
+    public async Task SessionsEndedAsync(IReadOnlyCollection<Guid> sessionIds)
+    {
+        foreach (var sessionId in sessionIds)
+        {
+            await bus.PublishAsync(new RealtimeEnvelope { CloseSessionId = sessionId });
+        }
+    }
+
+    public Task AccessTokenRevokedAsync(Guid tokenId) => bus.PublishAsync(new RealtimeEnvelope { CloseAccessTokenId = tokenId });
+
+    public Task UserEndedAsync(Guid userId) => bus.PublishAsync(new RealtimeEnvelope { CloseUserId = userId });
+}
+
+/// <summary>Closes connections whose access token expired: a connection never outlives its credential by more than one sweep.</summary>
+internal sealed class ConnectionExpirySweeper(RealtimeConnections connections, IOptions<RealtimeOptions> options, TimeProvider time) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(options.Value.ExpirySweepSeconds), time);
+        while (await timer.WaitForNextTickAsync(stoppingToken))
+        {
+            var now = time.GetUtcNow();
+            foreach (var connection in connections.All)
             {
-                // The member who left (or was removed) sees that event, and nothing after it.
-                foreach (var connectionId in subject)
+                if (connection.ExpiresAt is { } expires && expires <= now)
                 {
-                    await hub.Groups.RemoveFromGroupAsync(connectionId, group, CancellationToken.None);
+                    connection.Close();
                 }
             }
-        }
-#pragma warning disable CA1031 // a push failure of any kind must not fail the committed change
-        catch (Exception ex)
-#pragma warning restore CA1031
-        {
-            // Clients converge through Sync anyway; a failed push is logged, never the request's failure.
-            logger.LogWarning(ex, "Could not push event {Sequence} of conversation {ConversationId}", appended.Sequence, appended.ConversationId);
         }
     }
 }

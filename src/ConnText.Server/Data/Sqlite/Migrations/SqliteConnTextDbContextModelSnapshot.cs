@@ -169,7 +169,13 @@ namespace ConnText.Server.Data.Sqlite.Migrations
                     b.Property<bool>("EmailConfirmed")
                         .HasColumnType("INTEGER");
 
+                    b.Property<bool>("HidePresence")
+                        .HasColumnType("INTEGER");
+
                     b.Property<bool>("IsDisabled")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("LastSeenAt")
                         .HasColumnType("INTEGER");
 
                     b.Property<bool>("LockoutEnabled")
