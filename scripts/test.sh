@@ -42,6 +42,9 @@ cleanup() {
       kill -9 "$(head -n1 "$pg_data/postmaster.pid")" >/dev/null 2>&1 || true
     fi
   fi
+  if [ -n "$tmp" ] && [ -f "$tmp/redis/redis.pid" ]; then
+    kill "$(cat "$tmp/redis/redis.pid")" >/dev/null 2>&1 || true
+  fi
   [ -n "$tmp" ] && rm -rf "$tmp"
   # Early failure (apt, postgres, ...): still honour the "last line is the summary" contract.
   if [ "$summary_printed" -eq 0 ]; then summary 0 1 0; fi
@@ -80,7 +83,8 @@ fi
 ensure_pkg '/usr/lib/postgresql/*/bin/initdb' postgresql
 # The browser tests (tests/ConnText.Browser.Tests) drive Debian's Chromium through Playwright; no browser is downloaded.
 ensure_pkg chromium chromium
-# Later: ensure_pkg redis-server redis-server; ensure_pkg turnserver coturn; ensure_pkg Xvfb xvfb
+# The two-node tests share one Redis between server processes (SignalR backplane, realtime events, presence).
+ensure_pkg redis-server redis-server
 
 # ---------------------------------------------------------------- temp dir
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/conntext-test.XXXXXX")
@@ -142,6 +146,27 @@ echo "$("$pg_bin/postgres" --version) listening on 127.0.0.1:$pg_port"
 export CONNTEXT_TEST_POSTGRES="Host=127.0.0.1;Port=$pg_port;Username=postgres;Password=$pg_pw;Include Error Detail=true"
 # The browser tests launch this Chromium (headless, one fresh context per test).
 export CONNTEXT_TEST_CHROMIUM=/usr/bin/chromium
+
+# ---------------------------------------------------------------- Redis
+# Throwaway, loopback only, no persistence; stopped by the cleanup trap (its pid file lives in $tmp).
+redis_dir="$tmp/redis"
+mkdir -p "$redis_dir"
+redis_port=""
+for _ in 1 2 3 4 5 6 7 8 9 10; do
+  port=$(( (RANDOM * 32768 + RANDOM) % 40001 + 20000 ))
+  port_in_use "$port" && continue
+  if redis-server --bind 127.0.0.1 --port "$port" --dir "$redis_dir" --save '' --appendonly no \
+       --daemonize yes --pidfile "$redis_dir/redis.pid" --logfile "$redis_dir/redis.log" >/dev/null 2>&1; then
+    for _ in $(seq 1 50); do
+      port_in_use "$port" && break
+      sleep 0.1
+    done
+    if port_in_use "$port"; then redis_port=$port; break; fi
+  fi
+done
+[ -n "$redis_port" ] || { tail -n 20 "$redis_dir/redis.log" >&2 || true; die "could not start Redis"; }
+echo "$(redis-server --version | cut -d' ' -f1-3) listening on 127.0.0.1:$redis_port"
+export CONNTEXT_TEST_REDIS="127.0.0.1:$redis_port"
 
 # ---------------------------------------------------------------- build + test
 if ! dotnet build ConnText.slnx -c Release -nologo; then

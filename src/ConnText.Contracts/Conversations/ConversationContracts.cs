@@ -34,6 +34,12 @@ public sealed record CreateConversationRequest(string? Kind, IReadOnlyList<Guid>
 /// <param name="UserId">The user to add.</param>
 public sealed record AddMemberRequest(Guid UserId);
 
+/// <summary>A member's new role: <c>admin</c>, <c>member</c>, or <c>owner</c> (hands ownership over; the old owner becomes an admin).</summary>
+public sealed record SetMemberRoleRequest(string? Role);
+
+/// <summary>New title and/or topic of a group; an omitted (null) field stays, an empty topic clears it.</summary>
+public sealed record UpdateConversationRequest(string? Title = null, string? Topic = null);
+
 /// <summary>Changes my own settings for one conversation.</summary>
 /// <param name="Muted">Whether notifications are muted.</param>
 public sealed record UpdateMySettingsRequest(bool Muted);

@@ -33,6 +33,12 @@ public static class ConversationEventKinds
 
     /// <summary>A member left or was removed; <c>subjectUserId</c> names them, <c>message</c> is the system message.</summary>
     public const string MemberLeft = "member.left";
+
+    /// <summary>A member's role changed (<c>subjectUserId</c>, new <c>role</c>); an ownership transfer is two of these.</summary>
+    public const string MemberRoleChanged = "member.role_changed";
+
+    /// <summary>The group's title or topic changed; fetch the conversation for the new values.</summary>
+    public const string ConversationUpdated = "conversation.updated";
 }
 
 /// <summary>Sends a message. Retrying with the same <paramref name="ClientMessageId"/> stores it once.</summary>
@@ -106,6 +112,7 @@ public sealed record MessagePageResponse(IReadOnlyList<MessageResponse> Items, b
 /// <param name="Message">The message's current state (for message and member events).</param>
 /// <param name="Emoji">For reaction events: the emoji.</param>
 /// <param name="SubjectUserId">For member events: the member who joined or left.</param>
+/// <param name="Role">For member.role_changed: the new role.</param>
 public sealed record ConversationEventResponse(
     long Sequence,
     string Kind,
@@ -114,7 +121,8 @@ public sealed record ConversationEventResponse(
     Guid? MessageId,
     MessageResponse? Message,
     string? Emoji,
-    Guid? SubjectUserId);
+    Guid? SubjectUserId,
+    string? Role = null);
 
 /// <summary>Events after a sequence, in order.</summary>
 /// <param name="Items">The events, ascending by sequence.</param>

@@ -16,7 +16,8 @@ public sealed record EventAppendedEvent(
     Guid? MessageId,
     MessageResponse? Message,
     string? Emoji,
-    Guid? SubjectUserId);
+    Guid? SubjectUserId,
+    string? Role = null);
 
 /// <summary>
 /// The <c>Typing</c> server event: a member is typing in a conversation. Ephemeral (never stored, never

@@ -11,6 +11,13 @@ internal sealed partial class AuthOptions
 {
     public const string Section = "ConnText:Auth";
 
+    /// <summary>
+    /// The server's public base URL as clients reach it (e.g. <c>https://chat.example.com/</c>): the issuer of its
+    /// tokens. Empty: the scheme and host of each request. Set it when several nodes serve one site, so that a
+    /// token issued by one node is accepted by all.
+    /// </summary>
+    public string? Issuer { get; set; }
+
     /// <summary>Access tokens are short-lived: a stolen one is useful only briefly.</summary>
     public int AccessTokenLifetimeMinutes { get; set; } = 10;
 
@@ -31,6 +38,8 @@ internal sealed partial class AuthOptions
 
     public void Validate()
     {
+        Require(string.IsNullOrEmpty(Issuer) || (IsHttpUri(Issuer, out var issuer) && string.IsNullOrEmpty(issuer.Query) && string.IsNullOrEmpty(issuer.Fragment)),
+            nameof(Issuer), "an absolute http(s) URL without query, e.g. https://chat.example.com/");
         Require(AccessTokenLifetimeMinutes is >= 1 and <= 60, nameof(AccessTokenLifetimeMinutes), "between 1 and 60");
         Require(RefreshTokenLifetimeDays is >= 1 and <= 365, nameof(RefreshTokenLifetimeDays), "between 1 and 365");
         Require(RefreshTokenReuseLeewaySeconds is >= 0 and <= 10, nameof(RefreshTokenReuseLeewaySeconds), "between 0 and 10");

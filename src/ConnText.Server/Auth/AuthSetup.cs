@@ -69,6 +69,11 @@ internal static class AuthSetup
                     .SetUserInfoEndpointUris("connect/userinfo")
                     .SetEndSessionEndpointUris("connect/endsession");
 
+                if (!string.IsNullOrEmpty(options.Issuer))
+                {
+                    server.SetIssuer(new Uri(options.Issuer, UriKind.Absolute));
+                }
+
                 server.AllowAuthorizationCodeFlow().AllowRefreshTokenFlow();
                 server.RequireProofKeyForCodeExchange();
                 server.Configure(o =>

@@ -83,6 +83,7 @@ internal static class ConversationsEndpoints
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict);
 
+        GroupAdministration.Map(group);
         return group;
     }
 
@@ -399,7 +400,7 @@ internal static class ConversationsEndpoints
     /// Inside a transaction: the caller must be an owner or admin of a group. On SQLite the empty UPDATE takes the
     /// write lock before the checks read, so a concurrent change cannot slip in between check and write.
     /// </summary>
-    private static async Task<ProblemHttpResult?> CheckManagerAsync(ConnTextDbContext db, Guid conversationId, Guid me, CancellationToken cancellationToken)
+    internal static async Task<ProblemHttpResult?> CheckManagerAsync(ConnTextDbContext db, Guid conversationId, Guid me, CancellationToken cancellationToken)
     {
         await db.Conversations.Where(c => c.Id == conversationId)
             .ExecuteUpdateAsync(c => c.SetProperty(x => x.LastSequence, x => x.LastSequence), cancellationToken);
@@ -454,7 +455,7 @@ internal static class ConversationsEndpoints
         JoinedAt = now,
     };
 
-    private static async Task<ConversationResponse> LoadAsync(ConnTextDbContext db, Conversation conversation, Guid me, CancellationToken cancellationToken) =>
+    internal static async Task<ConversationResponse> LoadAsync(ConnTextDbContext db, Conversation conversation, Guid me, CancellationToken cancellationToken) =>
         (await ToResponsesAsync(db, [conversation], me, cancellationToken))[0];
 
     /// <summary>A fixed number of queries per page, whatever its size: members, last messages, unread counts.</summary>

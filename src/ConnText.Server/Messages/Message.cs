@@ -72,6 +72,9 @@ internal sealed class ConversationEvent
 
     public Guid? SubjectUserId { get; set; }
 
+    /// <summary>For member.role_changed: the new role.</summary>
+    public string? Role { get; set; }
+
     public DateTimeOffset CreatedAt { get; set; }
 }
 
@@ -108,6 +111,7 @@ internal sealed class ConversationEventConfiguration : IEntityTypeConfiguration<
         builder.HasKey(e => new { e.ConversationId, e.Sequence });
         builder.Property(e => e.Kind).HasMaxLength(32);
         builder.Property(e => e.Emoji).HasMaxLength(Message.EmojiMaxLength);
+        builder.Property(e => e.Role).HasMaxLength(16);
         builder.HasOne<Conversation>().WithMany().HasForeignKey(e => e.ConversationId).OnDelete(DeleteBehavior.Cascade);
         builder.HasIndex(e => e.MessageId);
     }

@@ -400,7 +400,7 @@ internal static class MessagesEndpoints
         var views = (await MessageViews.ToResponsesAsync(db, messages, me, cancellationToken)).ToDictionary(m => m.Id);
         var items = events.Select(e => new ConversationEventResponse(
             e.Sequence, e.Kind, e.ActorId, e.CreatedAt, e.MessageId,
-            e.MessageId is { } id ? views.GetValueOrDefault(id) : null, e.Emoji, e.SubjectUserId)).ToList();
+            e.MessageId is { } id ? views.GetValueOrDefault(id) : null, e.Emoji, e.SubjectUserId, e.Role)).ToList();
         return TypedResults.Ok(new ConversationEventPageResponse(items, lastSequence, hasMore));
     }
 

@@ -1,3 +1,4 @@
+using ConnText.Server.Hosting;
 using StackExchange.Redis;
 
 namespace ConnText.Server.Realtime;
@@ -45,7 +46,17 @@ internal sealed partial class RedisRealtimeBus(
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        var multiplexer = await redis.GetAsync();
+        ConnectionMultiplexer multiplexer;
+        try
+        {
+            multiplexer = await redis.GetAsync();
+        }
+        catch (RedisConnectionException ex)
+        {
+            // Fail at start with the setting's name rather than run a node that cannot reach the others.
+            throw new StartupException("ConnText:Redis", $"cannot connect to Redis: {ex.Message}", ex);
+        }
+
         var queue = await multiplexer.GetSubscriber().SubscribeAsync(Channel);
         queue.OnMessage(message =>
         {

@@ -169,7 +169,7 @@ internal sealed class HubConversationEventNotifier(IRealtimeBus bus) : IConversa
     public Task AppendedAsync(ConversationEvent appended, MessageResponse? message, CancellationToken cancellationToken)
     {
         var payload = new EventAppendedEvent(appended.ConversationId, appended.Sequence, appended.Kind, appended.ActorId,
-            appended.CreatedAt, appended.MessageId, message, appended.Emoji, appended.SubjectUserId);
+            appended.CreatedAt, appended.MessageId, message, appended.Emoji, appended.SubjectUserId, appended.Role);
         return appended.Kind switch
         {
             // The new member's connections receive this event and everything after it; their other devices learn of the conversation.

@@ -214,6 +214,8 @@ public abstract class ConversationTests(Provider provider) : IAsyncLifetime
             (HttpMethod.Delete, MessagingClient.Reaction(group.Id, message.Id, "👀"), null),
             (HttpMethod.Get, $"{c}/events?after=0", null),
             (HttpMethod.Post, $"{c}/read", new MarkReadRequest(1)),
+            (HttpMethod.Patch, c, new UpdateConversationRequest("taken over")),
+            (HttpMethod.Put, $"{c}/members/{bobId}/role", new SetMemberRoleRequest(MemberRoles.Admin)),
         };
 
         using var anonymous = new HttpClient { BaseAddress = server.Address };
@@ -245,6 +247,95 @@ public abstract class ConversationTests(Provider provider) : IAsyncLifetime
         var after = (await alice.GetFromJsonAsync<ConversationResponse>(c))!;
         Assert.Equal((1L, 2), (after.LastSequence, after.Members.Count));
         Assert.Equal("secret", after.LastMessage!.Text);
+    }
+
+    [Fact]
+    public async Task ManagerRoutes_PlainMemberGets403_OwnerAndAdminAllowed()
+    {
+        var group = await alice.CreateGroupAsync("roles", bobId);
+        var c = $"/api/v1/conversations/{group.Id}";
+        var managerRoutes = new (HttpMethod Method, string Path, object? Body)[]
+        {
+            (HttpMethod.Post, $"{c}/members", new AddMemberRequest(carolId)),
+            (HttpMethod.Delete, $"{c}/members/{aliceId}", null),
+            (HttpMethod.Patch, c, new UpdateConversationRequest("mine now")),
+            (HttpMethod.Put, $"{c}/members/{aliceId}/role", new SetMemberRoleRequest(MemberRoles.Member)),
+        };
+        foreach (var (method, path, body) in managerRoutes)
+        {
+            using var member = await bob.SendAsync(Request(method, path, body));
+            await member.AssertProblemAsync(403, ProblemTypes.Forbidden);
+        }
+
+        // The owner makes bob an admin: he may now rename the group and add members, but not change roles.
+        using (var promoted = await alice.PutAsJsonAsync($"{c}/members/{bobId}/role", new SetMemberRoleRequest(MemberRoles.Admin)))
+        {
+            Assert.Equal(HttpStatusCode.OK, promoted.StatusCode);
+        }
+
+        using (var renamed = await bob.PatchAsJsonAsync(c, new UpdateConversationRequest("Renamed", "")))
+        {
+            Assert.Equal(HttpStatusCode.OK, renamed.StatusCode);
+            var updated = (await renamed.Content.ReadFromJsonAsync<ConversationResponse>())!;
+            Assert.Equal(("Renamed", (string?)null), (updated.Title, updated.Topic));
+        }
+
+        using (var roles = await bob.PutAsJsonAsync($"{c}/members/{aliceId}/role", new SetMemberRoleRequest(MemberRoles.Member)))
+        {
+            await roles.AssertProblemAsync(403, ProblemTypes.Forbidden);
+        }
+
+        using (var added = await bob.PostAsJsonAsync($"{c}/members", new AddMemberRequest(carolId)))
+        {
+            Assert.Equal(HttpStatusCode.OK, added.StatusCode);
+        }
+
+        using (var invalid = await alice.PutAsJsonAsync($"{c}/members/{bobId}/role", new SetMemberRoleRequest("king")))
+        {
+            await invalid.AssertProblemAsync(400, ProblemTypes.Validation);
+        }
+
+        using (var emptyPatch = await alice.PatchAsJsonAsync(c, new UpdateConversationRequest()))
+        {
+            await emptyPatch.AssertProblemAsync(400, ProblemTypes.Validation);
+        }
+    }
+
+    [Fact]
+    public async Task TransferOwnership_SwapsRoles_AsTwoSequencedEvents()
+    {
+        var group = await alice.CreateGroupAsync("handover", bobId);
+        var c = $"/api/v1/conversations/{group.Id}";
+        using (var self = await alice.PutAsJsonAsync($"{c}/members/{aliceId}/role", new SetMemberRoleRequest(MemberRoles.Member)))
+        {
+            await self.AssertProblemAsync(409, ProblemTypes.Conflict);
+        }
+
+        using (var handed = await alice.PutAsJsonAsync($"{c}/members/{bobId}/role", new SetMemberRoleRequest(MemberRoles.Owner)))
+        {
+            Assert.Equal(HttpStatusCode.OK, handed.StatusCode);
+            var after = (await handed.Content.ReadFromJsonAsync<ConversationResponse>())!;
+            Assert.Equal(MemberRoles.Owner, after.Members.Single(m => m.UserId == bobId).Role);
+            Assert.Equal(MemberRoles.Admin, after.Members.Single(m => m.UserId == aliceId).Role);
+        }
+
+        var events = await alice.EventsAsync(group.Id, after: 0);
+        Assert.Equal(
+            [(ConversationEventKinds.MemberRoleChanged, bobId, MemberRoles.Owner), (ConversationEventKinds.MemberRoleChanged, aliceId, MemberRoles.Admin)],
+            events.Items.Select(e => (e.Kind, e.SubjectUserId!.Value, e.Role!)));
+
+        // The same role again changes nothing and spends no sequence; the new owner now decides.
+        using (var again = await bob.PutAsJsonAsync($"{c}/members/{aliceId}/role", new SetMemberRoleRequest(MemberRoles.Admin)))
+        {
+            Assert.Equal(HttpStatusCode.OK, again.StatusCode);
+        }
+
+        Assert.Equal(2, (await alice.EventsAsync(group.Id, after: 0)).LastSequence);
+        using (var direct = await alice.PutAsJsonAsync($"/api/v1/conversations/{(await alice.CreateDirectAsync(bobId)).Conversation.Id}/members/{bobId}/role",
+                   new SetMemberRoleRequest(MemberRoles.Admin)))
+        {
+            await direct.AssertProblemAsync(409, ProblemTypes.Conflict);
+        }
     }
 
     private static HttpRequestMessage Request(HttpMethod method, string path, object? body) =>

@@ -135,6 +135,13 @@ public sealed class ServerProcess : IAsyncDisposable
         throw new TimeoutException($"The server was not ready within {timeout}: {StandardError}{StandardOutput}");
     }
 
+    /// <summary>SIGKILL: the process dies mid-whatever, as in a power cut of the process (not of the machine).</summary>
+    public async Task KillAsync()
+    {
+        process.Kill(entireProcessTree: true);
+        await process.WaitForExitAsync();
+    }
+
     /// <summary>SIGTERM, as systemd, Docker and Kubernetes stop a service.</summary>
     public void Terminate()
     {

@@ -16,11 +16,22 @@ public static class SignedInUsers
     }
 
     /// <summary>An API client with a fresh OAuth access token (a new session) for the user.</summary>
-    public static async Task<HttpClient> SignInAsync(ServerInstance server, string username, string password = Password)
+    public static Task<HttpClient> SignInAsync(ServerInstance server, string username, string password = Password) =>
+        SignInAsync(server.Address, username, password);
+
+    /// <summary>The same against a server at <paramref name="server"/> (e.g. a server process).</summary>
+    public static async Task<HttpClient> SignInAsync(Uri server, string username, string password = Password)
     {
-        using var browser = new OAuthBrowser(server.Address);
+        using var browser = new OAuthBrowser(server);
         var tokens = await browser.SignInAsync(username, password);
-        return OAuthBrowser.ApiClient(server.Address, tokens.AccessToken);
+        return OAuthBrowser.ApiClient(server, tokens.AccessToken);
+    }
+
+    public static async Task RegisterAsync(Uri server, string username, string password = Password)
+    {
+        using var client = new HttpClient { BaseAddress = server };
+        using var response = await client.PostAsJsonAsync("/api/v1/accounts", new RegisterAccountRequest(username, password));
+        Assert.True(response.StatusCode == HttpStatusCode.Created, await response.Content.ReadAsStringAsync());
     }
 
     public static async Task<HttpClient> RegisterAndSignInAsync(ServerInstance server, string username)

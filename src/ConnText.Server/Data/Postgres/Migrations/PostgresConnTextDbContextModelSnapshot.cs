@@ -329,6 +329,10 @@ namespace ConnText.Server.Data.Postgres.Migrations
                     b.Property<Guid?>("MessageId")
                         .HasColumnType("uuid");
 
+                    b.Property<string>("Role")
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
                     b.Property<Guid?>("SubjectUserId")
                         .HasColumnType("uuid");
 

@@ -324,6 +324,10 @@ namespace ConnText.Server.Data.Sqlite.Migrations
                     b.Property<Guid?>("MessageId")
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("Role")
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
                     b.Property<Guid?>("SubjectUserId")
                         .HasColumnType("TEXT");
 
