@@ -5,6 +5,7 @@ using ConnText.Server.Conversations;
 using ConnText.Server.Messages;
 using ConnText.Server.Profile;
 using ConnText.Server.Realtime;
+using ConnText.Server.Search;
 using ConnText.Server.Accounts.Pages;
 using ConnText.Server.Auth;
 using ConnText.Server.Sessions;
@@ -76,6 +77,7 @@ internal static class ServerApp
         builder.Services.AddTwoFactor();
         builder.Services.AddConversations(builder.Configuration);
         builder.Services.AddMessages();
+        builder.Services.AddSearch(builder.Configuration);
         builder.Services.AddRealtime(builder.Configuration);
         builder.Services.AddRazorComponents();
 
@@ -110,6 +112,7 @@ internal static class ServerApp
         api.MapTwoFactorEndpoints();
         api.MapConversationsEndpoints();
         api.MapMessagesEndpoints();
+        api.MapSearchEndpoints();
         app.MapRealtimeEndpoints();
 
         return app;
