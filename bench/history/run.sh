@@ -12,6 +12,7 @@
 # load generator during the HTTP run. Everything it starts is stopped on exit. Only 127.0.0.1 is contacted.
 #
 #   bench/history/run.sh                       # 10,000,000 messages, 1,000 conversations, 1,000 req/s for 30 s
+#   RATE="100 1000" bench/history/run.sh       # one HTTP run per rate, each on a freshly started server
 #   MESSAGES=1000000 SECONDS_=10 bench/history/run.sh   # a quicker look
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
@@ -134,19 +135,24 @@ INSERT INTO conversation_members ("ConversationId", "UserId", "Role", "JoinedAt"
 SELECT md5('conversation' || c)::uuid, '$user_id'::uuid, 'owner', now() - interval '400 days', 0, false
 FROM generate_series(1, $CONVERSATIONS) AS c;
 SQL
-# One statement per 100 conversations; ids are time-ordered like the server's Guid v7, texts 20 to ~300 characters.
-for ((first = 1; first <= CONVERSATIONS; first += 100)); do
-  last=$(( first + 99 > CONVERSATIONS ? CONVERSATIONS : first + 99 ))
+# Rows are written in the order live traffic writes them: message s of every conversation, then message s + 1, ...,
+# so one conversation's page is spread over many heap pages as on a real server (loading conversation by conversation
+# would cluster each page into one or two heap pages and flatter the figures). Ids are time-ordered like the server's
+# Guid v7; texts are 20 to ~300 characters. Ten statements of MESSAGES / 10 rows each.
+step=$(( (per_conv + 9) / 10 ))
+for ((first = 1; first <= per_conv; first += step)); do
+  last=$(( first + step - 1 > per_conv ? per_conv : first + step - 1 ))
   psql_ <<SQL
 INSERT INTO messages ("Id", "ConversationId", "Sequence", "Kind", "SenderId", "ClientMessageId", "Text", "CreatedAt")
-SELECT (lpad(to_hex(c::bigint * $per_conv + s), 12, '0') || '7' || substr(md5(c || ':' || s), 1, 19))::uuid,
+SELECT (lpad(to_hex(s::bigint * $CONVERSATIONS + c), 12, '0') || '7' || substr(md5(c || ':' || s), 1, 19))::uuid,
        md5('conversation' || c)::uuid, s, 'text', '$user_id'::uuid, md5('client' || c || ':' || s)::uuid,
        substr(repeat('the quick brown fox jumps over the lazy dog while we talk about the release plan and lunch ', 4),
               1 + (hashint4(c * 7919 + s) & 63), 20 + (hashint4(s * 104729 + c) & 255)) || ' #' || s,
-       now() - interval '400 days' + s * interval '1 minute'
-FROM generate_series($first, $last) AS c, generate_series(1, $per_conv) AS s;
+       now() - interval '400 days' + s * interval '1 minute' + c * interval '1 millisecond'
+FROM generate_series($first, $last) AS s, generate_series(1, $CONVERSATIONS) AS c
+ORDER BY s, c;
 SQL
-  echo "  conversations $first-$last loaded ($(( $(date +%s) - started ))s)"
+  echo "  messages $first-$last of every conversation loaded ($(( $(date +%s) - started ))s)"
 done
 psql_ -c 'CREATE INDEX "IX_messages_SearchVector" ON messages USING GIN ("SearchVector");'
 psql_ -c 'VACUUM ANALYZE;'
@@ -162,13 +168,16 @@ echo "== SQL baseline ($SQL_PAGES random pages each, one connection)"
 dotnet "$tmp/bench/ConnText.HistoryBench.dll" sql "$conn" "$tmp/targets.csv" "$SQL_PAGES" offset
 dotnet "$tmp/bench/ConnText.HistoryBench.dll" sql "$conn" "$tmp/targets.csv" "$SQL_PAGES" keyset
 
-echo "== HTTP: $RATE requests/s for ${SECONDS_}s"
-start_server
-server_cpu0=$(cpu_of "$server_pid"); pg_cpu0=$(cpu_of "$pg_pid" tree)
-dotnet "$tmp/bench/ConnText.HistoryBench.dll" http "$server_url" "$token" "$tmp/targets.csv" "$RATE" "$SECONDS_" || http_rc=$?
-server_cpu1=$(cpu_of "$server_pid"); pg_cpu1=$(cpu_of "$pg_pid" tree)
-awk -v s=$(( server_cpu1 - server_cpu0 )) -v p=$(( pg_cpu1 - pg_cpu0 )) -v hz="$hz" \
-  -v n=$(( RATE * SECONDS_ + 200 )) \
-  'BEGIN { printf "CPU during the HTTP run (200 warm-up requests included): server %.1fs (%.2f ms per request), PostgreSQL %.1fs (%.2f ms per request)\n", s / hz, 1000 * s / hz / n, p / hz, 1000 * p / hz / n }'
+for rate in $RATE; do
+  echo "== HTTP: $rate requests/s for ${SECONDS_}s"
+  start_server
+  server_cpu0=$(cpu_of "$server_pid"); pg_cpu0=$(cpu_of "$pg_pid" tree)
+  dotnet "$tmp/bench/ConnText.HistoryBench.dll" http "$server_url" "$token" "$tmp/targets.csv" "$rate" "$SECONDS_" || http_rc=$?
+  server_cpu1=$(cpu_of "$server_pid"); pg_cpu1=$(cpu_of "$pg_pid" tree)
+  awk -v s=$(( server_cpu1 - server_cpu0 )) -v p=$(( pg_cpu1 - pg_cpu0 )) -v hz="$hz" \
+    -v n=$(( rate * SECONDS_ + 200 )) \
+    'BEGIN { printf "CPU during the HTTP run (200 warm-up requests included): server %.1fs (%.2f ms per request), PostgreSQL %.1fs (%.2f ms per request)\n", s / hz, 1000 * s / hz / n, p / hz, 1000 * p / hz / n }'
+  kill "$server_pid"; wait "$server_pid" 2>/dev/null || true; server_pid=""
+done
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), load average $(cut -d' ' -f1-3 /proc/loadavg)"
 exit "${http_rc:-0}"
