@@ -6,6 +6,7 @@ using ConnText.Server.Messages;
 using ConnText.Server.Presence;
 using ConnText.Server.Profile;
 using ConnText.Server.Realtime;
+using ConnText.Server.Search;
 using ConnText.Server.Accounts.Pages;
 using ConnText.Server.Auth;
 using ConnText.Server.Sessions;
@@ -77,6 +78,7 @@ internal static class ServerApp
         builder.Services.AddTwoFactor();
         builder.Services.AddConversations(builder.Configuration);
         builder.Services.AddMessages();
+        builder.Services.AddSearch(builder.Configuration);
         builder.Services.AddRealtime(builder.Configuration);
         builder.Services.AddPresence(builder.Configuration);
         builder.Services.AddRazorComponents();
@@ -113,6 +115,7 @@ internal static class ServerApp
         api.MapConversationsEndpoints();
         api.MapMessagesEndpoints();
         api.MapPresenceEndpoints();
+        api.MapSearchEndpoints();
         app.MapRealtimeEndpoints();
 
         return app;

@@ -1,0 +1,299 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using System.Web;
+using ConnText.Contracts.Accounts;
+using Npgsql;
+
+// The history benchmark's client side (bench/history/run.sh drives it):
+//   token <server> <username> <password>            register, sign in (OAuth code + PKCE), create a read-only personal access token;
+//                                                    prints "<userId> <token>"
+//   http <server> <token> <targets> <rate> <seconds> open-loop GET .../messages?before=…&limit=50 at a fixed rate
+//   sql <connection> <targets> <count> <offset|keyset> the same random pages straight from PostgreSQL, one after another
+// <targets> is a file of "conversationId,lastSequence" lines.
+return args switch
+{
+    ["token", var server, var user, var password] => await Token.RunAsync(new Uri(server), user, password),
+    ["http", var server, var token, var targets, var rate, var seconds] =>
+        await HttpLoad.RunAsync(new Uri(server), token, Targets.Read(targets), int.Parse(rate, CultureInfo.InvariantCulture), int.Parse(seconds, CultureInfo.InvariantCulture)),
+    ["sql", var connection, var targets, var count, var mode] =>
+        await SqlPages.RunAsync(connection, Targets.Read(targets), int.Parse(count, CultureInfo.InvariantCulture), mode),
+    _ => Usage(),
+};
+
+static int Usage()
+{
+    Console.Error.WriteLine("usage: token <server> <user> <password> | http <server> <token> <targets> <rate> <seconds> | sql <connection> <targets> <count> offset|keyset");
+    return 2;
+}
+
+internal sealed record Target(Guid ConversationId, long LastSequence);
+
+internal static class Targets
+{
+    public const int PageSize = 50;
+
+    public static Target[] Read(string path) =>
+        File.ReadAllLines(path).Where(l => l.Length > 0).Select(l => l.Split(','))
+            .Select(p => new Target(Guid.Parse(p[0], CultureInfo.InvariantCulture), long.Parse(p[1], CultureInfo.InvariantCulture))).ToArray();
+
+    /// <summary>A random conversation and a random full page in it: before is in [51, last + 1].</summary>
+    public static (Target Target, long Before) Pick(Target[] targets)
+    {
+        var target = targets[Random.Shared.Next(targets.Length)];
+        return (target, Random.Shared.NextInt64(PageSize + 1, target.LastSequence + 2));
+    }
+}
+
+internal static class Percentiles
+{
+    public static string Report(string name, List<double> millis, TimeSpan cpu, TimeSpan wall)
+    {
+        millis.Sort();
+        double At(double p) => millis.Count == 0 ? double.NaN : millis[Math.Min(millis.Count - 1, (int)Math.Ceiling(p * millis.Count) - 1)];
+        return string.Create(CultureInfo.InvariantCulture,
+            $"{name}: n={millis.Count} p50={At(0.50):F2}ms p90={At(0.90):F2}ms p99={At(0.99):F2}ms p99.9={At(0.999):F2}ms max={(millis.Count == 0 ? double.NaN : millis[^1]):F2}ms; this process used {cpu.TotalSeconds:F1}s CPU in {wall.TotalSeconds:F1}s");
+    }
+}
+
+internal static class HttpLoad
+{
+    /// <summary>
+    /// Open loop: request i is due at start + i/rate whatever happened to earlier ones, and its latency is measured from
+    /// that due time, not from when it was actually sent. A stalled server therefore shows up as latency of every request
+    /// that should have been sent meanwhile (no coordinated omission).
+    /// </summary>
+    public static async Task<int> RunAsync(Uri server, string token, Target[] targets, int rate, int seconds)
+    {
+        using var handler = new SocketsHttpHandler { MaxConnectionsPerServer = 512, PooledConnectionLifetime = Timeout.InfiniteTimeSpan };
+        using var client = new HttpClient(handler) { BaseAddress = server, Timeout = TimeSpan.FromSeconds(30) };
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+
+        // Warm up (JIT, connection pool, caches) outside the measurement.
+        for (var i = 0; i < 200; i++)
+        {
+            var (t, before) = Targets.Pick(targets);
+            using var response = await client.GetAsync(Url(t, before));
+            response.EnsureSuccessStatusCode();
+        }
+
+        var total = rate * seconds;
+        var latencies = new double[total];
+        var failures = 0;
+        var pending = new Task[total];
+        var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
+        var clock = Stopwatch.StartNew();
+        var ticksPerRequest = (double)Stopwatch.Frequency / rate;
+        var start = Stopwatch.GetTimestamp();
+        for (var i = 0; i < total; i++)
+        {
+            var due = start + (long)(i * ticksPerRequest);
+            while (Stopwatch.GetTimestamp() < due)
+            {
+                var wait = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), due);
+                if (wait > TimeSpan.FromMilliseconds(2))
+                {
+                    await Task.Delay(wait - TimeSpan.FromMilliseconds(1));
+                }
+                else
+                {
+                    Thread.SpinWait(50);
+                }
+            }
+
+            var index = i;
+            var (target, before) = Targets.Pick(targets);
+            pending[i] = Task.Run(async () =>
+            {
+                try
+                {
+                    using var response = await client.GetAsync(Url(target, before), HttpCompletionOption.ResponseContentRead);
+                    if (response.StatusCode != HttpStatusCode.OK)
+                    {
+                        Interlocked.Increment(ref failures);
+                    }
+                }
+                catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
+                {
+                    Interlocked.Increment(ref failures);
+                }
+
+                latencies[index] = Stopwatch.GetElapsedTime(due).TotalMilliseconds;
+            });
+        }
+
+        await Task.WhenAll(pending);
+        var wall = clock.Elapsed;
+        var cpu = Process.GetCurrentProcess().TotalProcessorTime - cpuBefore;
+        var achieved = total / Stopwatch.GetElapsedTime(start).TotalSeconds;
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"http: {rate}/s scheduled for {seconds}s, {achieved:F0}/s completed, {failures} failed"));
+        Console.WriteLine(Percentiles.Report("http keyset page (end to end, from scheduled start)", [.. latencies], cpu, wall));
+        return failures == 0 ? 0 : 1;
+    }
+
+    private static string Url(Target target, long before) =>
+        string.Create(CultureInfo.InvariantCulture, $"/api/v1/conversations/{target.ConversationId}/messages?before={before}&limit={Targets.PageSize}");
+}
+
+internal static class SqlPages
+{
+    /// <summary>
+    /// The baseline: the same random pages read directly with SQL, one after another (closed loop, one connection).
+    /// offset: ORDER BY "Sequence" DESC OFFSET n LIMIT 50, the page number a client would have to keep instead of a sequence.
+    /// keyset: the server's own query shape (WHERE "Sequence" &lt; before), without HTTP, auth and JSON.
+    /// </summary>
+    public static async Task<int> RunAsync(string connectionString, Target[] targets, int count, string mode)
+    {
+        var sql = mode switch
+        {
+            "offset" => """SELECT * FROM messages WHERE "ConversationId" = $1 ORDER BY "Sequence" DESC OFFSET $2 LIMIT 50""",
+            "keyset" => """SELECT * FROM messages WHERE "ConversationId" = $1 AND "Sequence" < $2 ORDER BY "Sequence" DESC LIMIT 50""",
+            _ => throw new ArgumentException("mode is offset or keyset", nameof(mode)),
+        };
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        var conversation = new NpgsqlParameter<Guid>();
+        var position = new NpgsqlParameter<long>();
+        command.Parameters.Add(conversation);
+        command.Parameters.Add(position);
+        await command.PrepareAsync();
+
+        var latencies = new List<double>(count);
+        var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
+        var clock = Stopwatch.StartNew();
+        for (var i = 0; i < count + 200; i++)
+        {
+            var (target, before) = Targets.Pick(targets);
+            conversation.TypedValue = target.ConversationId;
+            // The page that ends just below "before", counted from the newest message.
+            position.TypedValue = mode == "offset" ? target.LastSequence - before + 1 : before;
+            var started = Stopwatch.GetTimestamp();
+            var rows = 0;
+            await using (var reader = await command.ExecuteReaderAsync())
+            {
+                while (await reader.ReadAsync())
+                {
+                    rows++;
+                }
+            }
+
+            if (rows != Targets.PageSize)
+            {
+                throw new InvalidOperationException($"expected a full page, got {rows} rows");
+            }
+
+            if (i >= 200) // the first 200 warm up
+            {
+                latencies.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            }
+        }
+
+        Console.WriteLine(Percentiles.Report($"sql {mode} page (direct, sequential)", latencies,
+            Process.GetCurrentProcess().TotalProcessorTime - cpuBefore, clock.Elapsed));
+        return 0;
+    }
+}
+
+/// <summary>Gets a personal access token the way a user would: sign in through the server's login page, then ask the API for one.</summary>
+internal static partial class Token
+{
+    private const string ClientId = "conntext-desktop";
+
+    public static async Task<int> RunAsync(Uri server, string username, string password)
+    {
+        using var handler = new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = true, CookieContainer = new CookieContainer() };
+        using var browser = new HttpClient(handler) { BaseAddress = server };
+        using (var registered = await browser.PostAsJsonAsync("/api/v1/accounts", new RegisterAccountRequest(username, password)))
+        {
+            if (registered.StatusCode is not (HttpStatusCode.Created or HttpStatusCode.Conflict))
+            {
+                throw new InvalidOperationException($"registration: {(int)registered.StatusCode} {await registered.Content.ReadAsStringAsync()}");
+            }
+        }
+
+        var redirect = "http://127.0.0.1:9/oauth/callback"; // never contacted: the code is read from the Location header
+        var verifier = Base64Url(RandomNumberGenerator.GetBytes(32));
+        var query = HttpUtility.ParseQueryString("");
+        query["client_id"] = ClientId;
+        query["response_type"] = "code";
+        query["redirect_uri"] = redirect;
+        query["scope"] = "openid api";
+        query["state"] = "bench";
+        query["code_challenge"] = Base64Url(SHA256.HashData(Encoding.ASCII.GetBytes(verifier)));
+        query["code_challenge_method"] = "S256";
+        query["device_name"] = "history benchmark";
+        query["device_platform"] = "linux";
+
+        using var loginPage = await FollowAsync(browser, new Uri(server, "/connect/authorize?" + query));
+        var html = await loginPage.Content.ReadAsStringAsync();
+        using var form = new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["__RequestVerificationToken"] = Hidden(html, "__RequestVerificationToken"),
+            ["ReturnUrl"] = Hidden(html, "ReturnUrl"),
+            ["Username"] = username,
+            ["Password"] = password,
+        });
+        using var submitted = await browser.PostAsync("/account/login", form);
+        using var toApp = await FollowAsync(browser, new Uri(server, submitted.Headers.Location!.OriginalString));
+        var code = HttpUtility.ParseQueryString(toApp.Headers.Location!.Query)["code"]
+            ?? throw new InvalidOperationException("no authorization code in " + toApp.Headers.Location);
+
+        using var redeem = new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["grant_type"] = "authorization_code",
+            ["client_id"] = ClientId,
+            ["code"] = code,
+            ["redirect_uri"] = redirect,
+            ["code_verifier"] = verifier,
+        });
+        using var tokens = await browser.PostAsync("/connect/token", redeem);
+        var accessToken = (await tokens.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("access_token").GetString();
+
+        using var api = new HttpClient { BaseAddress = server };
+        api.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", accessToken);
+        var me = (await api.GetFromJsonAsync<ProfileResponse>("/api/v1/me"))!;
+        using var created = await api.PostAsJsonAsync("/api/v1/me/tokens", new CreatePersonalAccessTokenRequest("history benchmark", ["read"], 1));
+        created.EnsureSuccessStatusCode();
+        var pat = (await created.Content.ReadFromJsonAsync<CreatedPersonalAccessTokenResponse>())!;
+        Console.WriteLine($"{me.Id} {pat.Token}");
+        return 0;
+    }
+
+    private static async Task<HttpResponseMessage> FollowAsync(HttpClient browser, Uri url)
+    {
+        for (var hop = 0; hop < 10; hop++)
+        {
+            var response = await browser.GetAsync(url);
+            if (response.StatusCode is not (HttpStatusCode.Redirect or HttpStatusCode.Found or HttpStatusCode.SeeOther))
+            {
+                return response;
+            }
+
+            var next = new Uri(url, response.Headers.Location!);
+            if (next.Authority != url.Authority)
+            {
+                return response; // the redirect back to the app
+            }
+
+            response.Dispose();
+            url = next;
+        }
+
+        throw new InvalidOperationException("too many redirects");
+    }
+
+    private static string Hidden(string html, string name)
+    {
+        var match = Regex.Match(html, $"<input[^>]*name=\"{Regex.Escape(name)}\"[^>]*value=\"([^\"]*)\"");
+        return match.Success ? WebUtility.HtmlDecode(match.Groups[1].Value) : "";
+    }
+
+    private static string Base64Url(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+}

@@ -1,0 +1,183 @@
+#!/usr/bin/env bash
+# History benchmark (issue 4, "History: p99 of a 50-message keyset page on PostgreSQL with 10 million messages").
+#
+# Starts a throwaway PostgreSQL on a free loopback port in a temp dir, applies the server's migrations with the
+# published server's `migrate` command, bulk-loads MESSAGES messages spread over CONVERSATIONS conversations with SQL
+# generate_series, ANALYZEs, then starts the published server on it and measures
+#   1. GET /api/v1/conversations/{id}/messages?before=…&limit=50 end to end over HTTP, open loop at RATE requests/s for
+#      SECONDS s (random conversation, random full page; latency from each request's scheduled time), authenticated
+#      with a personal access token created through the API for a user who is a member of every conversation;
+#   2. the same random pages read straight from PostgreSQL with OFFSET paging (the baseline) and with the keyset query.
+# It prints EXPLAIN ANALYZE of the keyset page, the figures, and the CPU seconds used by the server, PostgreSQL and the
+# load generator during the HTTP run. Everything it starts is stopped on exit. Only 127.0.0.1 is contacted.
+#
+#   bench/history/run.sh                       # 10,000,000 messages, 1,000 conversations, 1,000 req/s for 30 s
+#   RATE="100 1000" bench/history/run.sh       # one HTTP run per rate, each on a freshly started server
+#   MESSAGES=1000000 SECONDS_=10 bench/history/run.sh   # a quicker look
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/../.."
+
+MESSAGES=${MESSAGES:-10000000}
+CONVERSATIONS=${CONVERSATIONS:-1000}
+RATE=${RATE:-1000}
+SECONDS_=${SECONDS_:-30}
+SQL_PAGES=${SQL_PAGES:-5000}
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/conntext-history.XXXXXX")
+chmod 755 "$tmp"
+pg_bin=$(printf '%s\n' /usr/lib/postgresql/*/bin | sort -V | tail -n1)
+pg_data="$tmp/pg/data"
+server_pid=""
+
+as_pg() {
+  if [ "$(id -u)" -eq 0 ]; then (cd "$tmp" && runuser -u postgres -- "$@"); else "$@"; fi
+}
+
+cleanup() {
+  [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null || true
+  if [ -f "$pg_data/postmaster.pid" ]; then
+    as_pg "$pg_bin/pg_ctl" -D "$pg_data" -m fast stop >/dev/null 2>&1 || true
+  fi
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+free_port() {
+  local port
+  while :; do
+    port=$(( (RANDOM * 32768 + RANDOM) % 40001 + 20000 ))
+    [ -z "$(ss -ltnH "sport = :$port" 2>/dev/null)" ] && { echo "$port"; return; }
+  done
+}
+
+# CPU seconds (user + system) of a process, or of a process and its children when given "tree".
+cpu_of() {
+  local pid=$1 tree=${2:-} ticks=0 p
+  local pids=("$pid")
+  [ -n "$tree" ] && pids+=($(pgrep -P "$pid" || true))
+  for p in "${pids[@]}"; do
+    [ -r "/proc/$p/stat" ] || continue
+    # fields 14 and 15 after the "(comm)" part: utime stime
+    ticks=$(( ticks + $(awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$p/stat") ))
+  done
+  echo "$ticks"
+}
+hz=$(getconf CLK_TCK)
+
+echo "== building (Release)"
+dotnet publish src/ConnText.Server -c Release -o "$tmp/server" -nologo -v q >"$tmp/build.log" || { cat "$tmp/build.log"; exit 1; }
+dotnet build bench/ConnText.HistoryBench -c Release -o "$tmp/bench" -nologo -v q >"$tmp/build.log" || { cat "$tmp/build.log"; exit 1; }
+
+echo "== PostgreSQL"
+mkdir -p "$pg_data" "$tmp/pg/sock"
+pg_pw=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
+echo "$pg_pw" >"$tmp/pg/pwfile"
+[ "$(id -u)" -eq 0 ] && chown -R postgres:postgres "$tmp/pg"
+chmod 700 "$pg_data"
+as_pg "$pg_bin/initdb" -D "$pg_data" -U postgres --pwfile="$tmp/pg/pwfile" -A scram-sha-256 -E UTF8 --locale=C.UTF-8 --no-sync >/dev/null
+cat >>"$pg_data/postgresql.conf" <<CONF
+listen_addresses = '127.0.0.1'
+unix_socket_directories = '$tmp/pg/sock'
+shared_buffers = 2GB
+effective_cache_size = 8GB
+maintenance_work_mem = 1GB
+work_mem = 16MB
+max_wal_size = 8GB
+checkpoint_timeout = 30min
+fsync = off
+synchronous_commit = off
+full_page_writes = off
+max_connections = 200
+CONF
+pg_port=$(free_port)
+as_pg "$pg_bin/pg_ctl" -D "$pg_data" -l "$tmp/pg/log" -o "-p $pg_port" -w -t 60 start >/dev/null
+pg_pid=$(head -n1 "$pg_data/postmaster.pid")
+echo "$("$pg_bin/postgres" --version) on 127.0.0.1:$pg_port"
+conn="Host=127.0.0.1;Port=$pg_port;Database=conntext;Username=postgres;Password=$pg_pw"
+psql_() { PGPASSWORD=$pg_pw "$pg_bin/psql" -h 127.0.0.1 -p "$pg_port" -U postgres -d conntext -v ON_ERROR_STOP=1 -qAt "$@"; }
+
+export ConnText__Database__Provider=Postgres ConnectionStrings__Default="$conn"
+export ConnText__DataDirectory="$tmp/data" Logging__LogLevel__Default=Warning
+dotnet "$tmp/server/ConnText.Server.dll" migrate
+
+server_port=$(free_port)
+server_url="http://127.0.0.1:$server_port"
+start_server() {
+  dotnet "$tmp/server/ConnText.Server.dll" --Urls="$server_url" >"$tmp/server.log" 2>&1 &
+  server_pid=$!
+  for _ in $(seq 1 120); do
+    curl -fsS "$server_url/health/ready" >/dev/null 2>&1 && return 0
+    sleep 0.5
+  done
+  cat "$tmp/server.log" >&2
+  echo "server did not become ready" >&2
+  exit 1
+}
+
+echo "== benchmark user and token (through the API)"
+start_server
+read -r user_id token < <(dotnet "$tmp/bench/ConnText.HistoryBench.dll" token "$server_url" bench "history benchmark password 1")
+kill "$server_pid"; wait "$server_pid" 2>/dev/null || true; server_pid=""
+
+per_conv=$(( MESSAGES / CONVERSATIONS ))
+echo "== loading $CONVERSATIONS conversations x $per_conv messages"
+started=$(date +%s)
+psql_ <<SQL
+-- Bulk load like an import: the full-text GIN index is built once afterwards instead of row by row.
+DROP INDEX IF EXISTS "IX_messages_SearchVector";
+INSERT INTO conversations ("Id", "Kind", "Title", "LastSequence", "CreatedAt", "LastActivityAt")
+SELECT md5('conversation' || c)::uuid, 'group', 'conversation ' || c, $per_conv, now() - interval '400 days', now()
+FROM generate_series(1, $CONVERSATIONS) AS c;
+INSERT INTO conversation_members ("ConversationId", "UserId", "Role", "JoinedAt", "LastReadSequence", "Muted")
+SELECT md5('conversation' || c)::uuid, '$user_id'::uuid, 'owner', now() - interval '400 days', 0, false
+FROM generate_series(1, $CONVERSATIONS) AS c;
+SQL
+# Rows are written in the order live traffic writes them: message s of every conversation, then message s + 1, ...,
+# so one conversation's page is spread over many heap pages as on a real server (loading conversation by conversation
+# would cluster each page into one or two heap pages and flatter the figures). Ids are time-ordered like the server's
+# Guid v7; texts are 20 to ~300 characters. Ten statements of MESSAGES / 10 rows each.
+step=$(( (per_conv + 9) / 10 ))
+for ((first = 1; first <= per_conv; first += step)); do
+  last=$(( first + step - 1 > per_conv ? per_conv : first + step - 1 ))
+  psql_ <<SQL
+INSERT INTO messages ("Id", "ConversationId", "Sequence", "Kind", "SenderId", "ClientMessageId", "Text", "CreatedAt")
+SELECT (lpad(to_hex(s::bigint * $CONVERSATIONS + c), 12, '0') || '7' || substr(md5(c || ':' || s), 1, 19))::uuid,
+       md5('conversation' || c)::uuid, s, 'text', '$user_id'::uuid, md5('client' || c || ':' || s)::uuid,
+       substr(repeat('the quick brown fox jumps over the lazy dog while we talk about the release plan and lunch ', 4),
+              1 + (hashint4(c * 7919 + s) & 63), 20 + (hashint4(s * 104729 + c) & 255)) || ' #' || s,
+       now() - interval '400 days' + s * interval '1 minute' + c * interval '1 millisecond'
+FROM generate_series($first, $last) AS s, generate_series(1, $CONVERSATIONS) AS c
+ORDER BY s, c;
+SQL
+  echo "  messages $first-$last of every conversation loaded ($(( $(date +%s) - started ))s)"
+done
+psql_ -c 'CREATE INDEX "IX_messages_SearchVector" ON messages USING GIN ("SearchVector");'
+psql_ -c 'VACUUM ANALYZE;'
+echo "  loaded in $(( $(date +%s) - started ))s: $(psql_ -c 'SELECT count(*) FROM messages') messages," \
+     "database $(psql_ -c "SELECT pg_size_pretty(pg_database_size('conntext'))")"
+psql_ -c "SELECT \"Id\" || ',' || \"LastSequence\" FROM conversations" >"$tmp/targets.csv"
+
+echo "== EXPLAIN ANALYZE of a keyset page (the server's query shape)"
+sample=$(head -n1 "$tmp/targets.csv" | cut -d, -f1)
+psql_ -c "EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) SELECT * FROM messages WHERE \"ConversationId\" = '$sample' AND \"Sequence\" < $(( per_conv / 2 )) ORDER BY \"Sequence\" DESC LIMIT 51;"
+
+echo "== SQL baseline ($SQL_PAGES random pages each, one connection)"
+dotnet "$tmp/bench/ConnText.HistoryBench.dll" sql "$conn" "$tmp/targets.csv" "$SQL_PAGES" offset
+dotnet "$tmp/bench/ConnText.HistoryBench.dll" sql "$conn" "$tmp/targets.csv" "$SQL_PAGES" keyset
+
+for rate in $RATE; do
+  echo "== HTTP: $rate requests/s for ${SECONDS_}s"
+  start_server
+  server_cpu0=$(cpu_of "$server_pid"); pg_cpu0=$(cpu_of "$pg_pid" tree)
+  dotnet "$tmp/bench/ConnText.HistoryBench.dll" http "$server_url" "$token" "$tmp/targets.csv" "$rate" "$SECONDS_" || http_rc=$?
+  server_cpu1=$(cpu_of "$server_pid"); pg_cpu1=$(cpu_of "$pg_pid" tree)
+  awk -v s=$(( server_cpu1 - server_cpu0 )) -v p=$(( pg_cpu1 - pg_cpu0 )) -v hz="$hz" \
+    -v n=$(( rate * SECONDS_ + 200 )) \
+    'BEGIN { printf "CPU during the HTTP run (200 warm-up requests included): server %.1fs (%.2f ms per request), PostgreSQL %.1fs (%.2f ms per request)\n", s / hz, 1000 * s / hz / n, p / hz, 1000 * p / hz / n }'
+  kill "$server_pid"; wait "$server_pid" 2>/dev/null || true; server_pid=""
+done
+echo "machine: $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), load average $(cut -d' ' -f1-3 /proc/loadavg)"
+exit "${http_rc:-0}"

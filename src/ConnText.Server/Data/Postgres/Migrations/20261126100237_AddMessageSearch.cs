@@ -1,0 +1,24 @@
+﻿using ConnText.Server.Search;
+using Microsoft.EntityFrameworkCore.Migrations;
+
+#nullable disable
+
+namespace ConnText.Server.Data.Postgres.Migrations
+{
+    /// <inheritdoc />
+    public partial class AddMessageSearch : Migration
+    {
+        /// <inheritdoc />
+        protected override void Up(MigrationBuilder migrationBuilder)
+        {
+            // Hand-written: the full-text index is outside the EF model (see SearchSchema).
+            SearchSchema.CreatePostgres(migrationBuilder);
+        }
+
+        /// <inheritdoc />
+        protected override void Down(MigrationBuilder migrationBuilder)
+        {
+            SearchSchema.DropPostgres(migrationBuilder);
+        }
+    }
+}
