@@ -2,6 +2,7 @@ using ConnText.Server.AccessTokens;
 using ConnText.Server.Accounts;
 using ConnText.Server.Admin;
 using ConnText.Server.Conversations;
+using ConnText.Server.Files;
 using ConnText.Server.Messages;
 using ConnText.Server.Profile;
 using ConnText.Server.Realtime;
@@ -76,6 +77,7 @@ internal static class ServerApp
         builder.Services.AddTwoFactor();
         builder.Services.AddConversations(builder.Configuration);
         builder.Services.AddMessages();
+        builder.Services.AddFiles(builder.Configuration);
         builder.Services.AddRealtime(builder.Configuration);
         builder.Services.AddRazorComponents();
 
@@ -110,6 +112,7 @@ internal static class ServerApp
         api.MapTwoFactorEndpoints();
         api.MapConversationsEndpoints();
         api.MapMessagesEndpoints();
+        api.MapFilesEndpoints();
         app.MapRealtimeEndpoints();
 
         return app;
