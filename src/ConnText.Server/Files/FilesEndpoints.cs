@@ -116,7 +116,8 @@ internal static class FilesEndpoints
 
         if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
         {
-            limit.MaxRequestBodySize = max;
+            // Counted by CopyAsync instead, so an oversized body gets this endpoint's answer, not a broken read.
+            limit.MaxRequestBodySize = null;
         }
 
         var temporary = ingest.Store.NewTemporaryPath();
@@ -178,6 +179,15 @@ internal static class FilesEndpoints
             return FileNotFound();
         }
 
+        var etag = new EntityTagHeaderValue($"\"{file.Sha256}\"");
+        if (IsUnsatisfiable(context.Request, etag, file.Size))
+        {
+            // Answered here so the 416 is a problem document like every other error (the file result sends an empty body).
+            context.Response.Headers.ContentRange = $"bytes */{file.Size}";
+            return TypedResults.Problem(statusCode: StatusCodes.Status416RangeNotSatisfiable, type: ProblemTypes.RangeNotSatisfiable,
+                title: "Range Not Satisfiable", detail: $"The file has {file.Size} bytes; the requested range lies outside it.");
+        }
+
         var inline = ContentSniffer.SafeInlineImages.Contains(file.ContentType);
         var disposition = new ContentDispositionHeaderValue(inline ? "inline" : "attachment");
         // filename (ASCII fallback) and filename* (RFC 5987 UTF-8), per RFC 6266.
@@ -189,7 +199,7 @@ internal static class FilesEndpoints
         // Access can be withdrawn (a message deleted), so caches revalidate with the server every time.
         headers.CacheControl = "private, no-cache";
         return TypedResults.PhysicalFile(path!, inline ? file.ContentType : ContentSniffer.OctetStream,
-            lastModified: file.CreatedAt, entityTag: new EntityTagHeaderValue($"\"{file.Sha256}\""), enableRangeProcessing: true);
+            lastModified: file.CreatedAt, entityTag: etag, enableRangeProcessing: true);
     }
 
     private static async Task<IResult> ThumbnailAsync(
@@ -212,6 +222,24 @@ internal static class FilesEndpoints
         context.Response.Headers.ContentSecurityPolicy = DownloadPolicy;
         return TypedResults.PhysicalFile(path, "image/png", lastModified: file.CreatedAt,
             entityTag: new EntityTagHeaderValue($"\"{file.Sha256}-thumbnail\""));
+    }
+
+    /// <summary>
+    /// A single byte range wholly past the end (or an empty suffix) that the file result would answer with 416, when
+    /// no precondition changes the answer first (a matching If-None-Match is a 304; If-Range may turn it into a 200).
+    /// </summary>
+    private static bool IsUnsatisfiable(HttpRequest request, EntityTagHeaderValue etag, long size)
+    {
+        var headers = request.GetTypedHeaders();
+        if (headers.Range is not { } range || !string.Equals(range.Unit.Value, "bytes", StringComparison.OrdinalIgnoreCase)
+            || range.Ranges.Count != 1 || headers.IfRange is not null
+            || headers.IfNoneMatch.Any(t => t.Equals(EntityTagHeaderValue.Any) || t.Compare(etag, useStrongComparison: false)))
+        {
+            return false;
+        }
+
+        var only = range.Ranges.Single();
+        return only.From is { } from ? from >= size : only.To == 0;
     }
 
     private static ProblemHttpResult FileNotFound() =>
