@@ -35,7 +35,7 @@ var baseline = Rss.Read(pid);
 Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"server RSS before upload: {baseline / 1024.0 / 1024:F1} MiB"));
 
 // Upload: tus creation, then the whole file in one PATCH streamed from disk (the hardest case for server memory).
-using var sampler = new Rss(pid);
+await using var sampler = new Rss(pid);
 var watch = Stopwatch.StartNew();
 using var create = new HttpRequestMessage(HttpMethod.Post, "/api/v1/uploads");
 create.Headers.Add("Tus-Resumable", "1.0.0");
@@ -67,7 +67,7 @@ await using (var source = new FileStream(path, FileMode.Open, FileAccess.Read, F
     // Download: streamed, hashed on the fly, nothing kept.
     sampler.ResetPeak();
     watch.Restart();
-    using var response = await api.GetAsync($"/api/v1/files/{fileId}", HttpCompletionOption.ResponseHeadersRead);
+    using var response = await api.GetAsync(new Uri($"/api/v1/files/{fileId}", UriKind.Relative), HttpCompletionOption.ResponseHeadersRead);
     response.EnsureSuccessStatusCode();
     await using var body = await response.Content.ReadAsStreamAsync();
     using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
@@ -95,7 +95,7 @@ static async Task<string> HashFileAsync(string path)
 }
 
 /// <summary>Samples VmRSS of a process every 50 ms and keeps the peak.</summary>
-internal sealed class Rss : IDisposable
+internal sealed class Rss : IAsyncDisposable
 {
     private readonly CancellationTokenSource stop = new();
     private readonly Task loop;
@@ -142,10 +142,10 @@ internal sealed class Rss : IDisposable
         return 0;
     }
 
-    public void Dispose()
+    public async ValueTask DisposeAsync()
     {
-        stop.Cancel();
-        loop.Wait();
+        await stop.CancelAsync();
+        await loop;
         stop.Dispose();
     }
 }
@@ -218,7 +218,7 @@ internal static partial class Auth
             ["redirect_uri"] = redirect,
             ["code_verifier"] = verifier,
         });
-        using var tokens = await browser.PostAsync("/connect/token", tokenRequest);
+        using var tokens = await browser.PostAsync(new Uri("/connect/token", UriKind.Relative), tokenRequest);
         tokens.EnsureSuccessStatusCode();
         using var json = JsonDocument.Parse(await tokens.Content.ReadAsStringAsync());
         return json.RootElement.GetProperty("access_token").GetString()!;
