@@ -43,9 +43,10 @@ public static class ConversationEventKinds
 
 /// <summary>Sends a message. Retrying with the same <paramref name="ClientMessageId"/> stores it once.</summary>
 /// <param name="ClientMessageId">A GUID the client chooses per message; a retry with the same id returns the stored message.</param>
-/// <param name="Text">The text (a Markdown subset), 1 to the server's limit (default 16,384) characters.</param>
+/// <param name="Text">The text (a Markdown subset), 1 to the server's limit (default 16,384) characters; may be left out when files are attached.</param>
 /// <param name="ReplyToMessageId">The message this one replies to, in the same conversation.</param>
-public sealed record SendMessageRequest(Guid? ClientMessageId, string? Text, Guid? ReplyToMessageId = null);
+/// <param name="AttachmentIds">Files to attach (default at most 10): each one I uploaded or one already shared with me.</param>
+public sealed record SendMessageRequest(Guid? ClientMessageId, string? Text, Guid? ReplyToMessageId = null, IReadOnlyList<Guid>? AttachmentIds = null);
 
 /// <summary>Replaces a message's text.</summary>
 /// <param name="Text">The new text, 1 to the server's limit characters.</param>
@@ -81,6 +82,7 @@ public sealed record ReactionCountResponse(string Emoji, int Count, bool Mine);
 /// <param name="DeletedAt">When it was deleted.</param>
 /// <param name="Reactions">Reaction counts per emoji.</param>
 /// <param name="Mentions">The members mentioned with <c>@username</c>, resolved when sent or edited.</param>
+/// <param name="Attachments">The attached files, in the sender's order; empty once the message is deleted.</param>
 public sealed record MessageResponse(
     Guid Id,
     Guid ConversationId,
@@ -96,7 +98,8 @@ public sealed record MessageResponse(
     DateTimeOffset? EditedAt,
     DateTimeOffset? DeletedAt,
     IReadOnlyList<ReactionCountResponse> Reactions,
-    IReadOnlyList<Guid> Mentions);
+    IReadOnlyList<Guid> Mentions,
+    IReadOnlyList<ConnText.Contracts.Files.FileResponse> Attachments);
 
 /// <summary>A page of messages in ascending sequence order.</summary>
 /// <param name="Items">The messages, oldest first.</param>

@@ -41,6 +41,30 @@ public static class ProblemTypes
     /// <summary>Too many requests; retry after the number of seconds in <c>Retry-After</c>.</summary>
     public const string RateLimited = Prefix + "rate-limited";
 
+    /// <summary>Storing the upload would exceed the caller's storage quota (<c>ConnText:Files:QuotaBytesPerUser</c>).</summary>
+    public const string QuotaExceeded = Prefix + "quota-exceeded";
+
+    /// <summary>Storing the upload would leave less free disk space than the server keeps in reserve; retry later.</summary>
+    public const string InsufficientStorage = Prefix + "insufficient-storage";
+
+    /// <summary>A tus PATCH's <c>Upload-Offset</c> is not the server's offset; ask with HEAD and resume from there.</summary>
+    public const string UploadOffsetMismatch = Prefix + "upload-offset-mismatch";
+
+    /// <summary>The body does not match its <c>Upload-Checksum</c>; the chunk was discarded.</summary>
+    public const string ChecksumMismatch = Prefix + "checksum-mismatch";
+
+    /// <summary>The request does not speak a tus version this server supports (<c>Tus-Resumable: 1.0.0</c>).</summary>
+    public const string TusVersionUnsupported = Prefix + "tus-version-unsupported";
+
+    /// <summary>The unfinished upload expired and its bytes were deleted; start a new upload.</summary>
+    public const string UploadExpired = Prefix + "upload-expired";
+
+    /// <summary>None of the requested byte ranges lies within the file; <c>Content-Range</c> gives its size.</summary>
+    public const string RangeNotSatisfiable = Prefix + "range-not-satisfiable";
+
+    /// <summary>No thumbnail can be made: the file is not a supported image, or it has more pixels than the server decodes.</summary>
+    public const string ThumbnailUnavailable = Prefix + "thumbnail-unavailable";
+
     /// <summary>A dependency (for example the database) is unavailable; retry later.</summary>
     public const string ServiceUnavailable = Prefix + "service-unavailable";
 

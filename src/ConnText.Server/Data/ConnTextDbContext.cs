@@ -1,6 +1,7 @@
 using ConnText.Server.AccessTokens;
 using ConnText.Server.Accounts;
 using ConnText.Server.Conversations;
+using ConnText.Server.Files;
 using ConnText.Server.Messages;
 using ConnText.Server.Sessions;
 using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
@@ -33,6 +34,12 @@ internal abstract class ConnTextDbContext(DbContextOptions options)
     public DbSet<ConversationEvent> ConversationEvents => Set<ConversationEvent>();
 
     public DbSet<MessageMention> MessageMentions => Set<MessageMention>();
+
+    public DbSet<StoredFile> Files => Set<StoredFile>();
+
+    public DbSet<FileUpload> FileUploads => Set<FileUpload>();
+
+    public DbSet<MessageAttachment> MessageAttachments => Set<MessageAttachment>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {

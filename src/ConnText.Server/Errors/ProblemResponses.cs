@@ -79,6 +79,7 @@ internal static class ProblemResponses
         StatusCodes.Status409Conflict => ProblemTypes.Conflict,
         StatusCodes.Status413PayloadTooLarge => ProblemTypes.PayloadTooLarge,
         StatusCodes.Status415UnsupportedMediaType => ProblemTypes.UnsupportedMediaType,
+        StatusCodes.Status416RangeNotSatisfiable => ProblemTypes.RangeNotSatisfiable,
         StatusCodes.Status429TooManyRequests => ProblemTypes.RateLimited,
         StatusCodes.Status503ServiceUnavailable => ProblemTypes.ServiceUnavailable,
         >= 500 => ProblemTypes.Internal,

@@ -2,6 +2,7 @@ using ConnText.Server.AccessTokens;
 using ConnText.Server.Accounts;
 using ConnText.Server.Admin;
 using ConnText.Server.Conversations;
+using ConnText.Server.Files;
 using ConnText.Server.Messages;
 using ConnText.Server.Presence;
 using ConnText.Server.Profile;
@@ -79,6 +80,7 @@ internal static class ServerApp
         builder.Services.AddConversations(builder.Configuration);
         builder.Services.AddMessages();
         builder.Services.AddSearch(builder.Configuration);
+        builder.Services.AddFiles(builder.Configuration);
         builder.Services.AddRealtime(builder.Configuration);
         builder.Services.AddPresence(builder.Configuration);
         builder.Services.AddRazorComponents();
@@ -116,6 +118,7 @@ internal static class ServerApp
         api.MapMessagesEndpoints();
         api.MapPresenceEndpoints();
         api.MapSearchEndpoints();
+        api.MapFilesEndpoints();
         app.MapRealtimeEndpoints();
 
         return app;

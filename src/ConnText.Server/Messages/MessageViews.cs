@@ -1,5 +1,7 @@
 using ConnText.Contracts.Conversations;
+using ConnText.Contracts.Files;
 using ConnText.Server.Data;
+using ConnText.Server.Files;
 using Microsoft.EntityFrameworkCore;
 
 namespace ConnText.Server.Messages;
@@ -24,18 +26,20 @@ internal static class MessageViews
         var mentions = (await db.MessageMentions.AsNoTracking()
             .Where(m => ids.Contains(m.MessageId))
             .ToListAsync(cancellationToken)).ToLookup(m => m.MessageId, m => m.UserId);
+        var attachments = await Attachments.ForMessagesAsync(db, ids, cancellationToken);
         var byMessage = counts.ToLookup(c => c.MessageId);
         return messages.Select(m => ToResponse(m, byMessage[m.Id]
                 .OrderBy(c => c.Emoji, StringComparer.Ordinal)
                 .Select(c => new ReactionCountResponse(c.Emoji, c.Count, c.Mine > 0))
-                .ToList(), mentions[m.Id].Order().ToList()))
+                .ToList(), mentions[m.Id].Order().ToList(), attachments[m.Id].ToList()))
             .ToList();
     }
 
     public static async Task<MessageResponse> ToResponseAsync(ConnTextDbContext db, Message message, Guid caller, CancellationToken cancellationToken) =>
         (await ToResponsesAsync(db, [message], caller, cancellationToken))[0];
 
-    private static MessageResponse ToResponse(Message m, IReadOnlyList<ReactionCountResponse> reactions, IReadOnlyList<Guid> mentions) =>
+    private static MessageResponse ToResponse(
+        Message m, IReadOnlyList<ReactionCountResponse> reactions, IReadOnlyList<Guid> mentions, IReadOnlyList<FileResponse> attachments) =>
         new(m.Id, m.ConversationId, m.Sequence, m.Kind, m.SenderId, m.ClientMessageId, m.DeletedAt is null ? m.Text : null,
-            m.ReplyToMessageId, m.SystemEvent, m.SubjectUserId, m.CreatedAt, m.EditedAt, m.DeletedAt, reactions, mentions);
+            m.ReplyToMessageId, m.SystemEvent, m.SubjectUserId, m.CreatedAt, m.EditedAt, m.DeletedAt, reactions, mentions, attachments);
 }

@@ -4,6 +4,7 @@ using ConnText.Contracts.Problems;
 using ConnText.Server.Auth;
 using ConnText.Server.Conversations;
 using ConnText.Server.Data;
+using ConnText.Server.Files;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -101,7 +102,14 @@ internal static class MessagesEndpoints
             errors["clientMessageId"] = ["A client-chosen GUID (not all zeros) is required, so a retry is stored once."];
         }
 
-        ValidateText(request.Text, options.Value, errors);
+        // A message with files may have no text (a photo without caption).
+        var attachmentIds = request.AttachmentIds ?? [];
+        var text = attachmentIds.Count > 0 && string.IsNullOrEmpty(request.Text) ? null : request.Text;
+        if (text is not null || attachmentIds.Count == 0)
+        {
+            ValidateText(text, options.Value, errors);
+        }
+
         if (errors.Count > 0)
         {
             return TypedResults.ValidationProblem(errors, type: ProblemTypes.Validation, title: "The message is not valid");
@@ -117,6 +125,12 @@ internal static class MessagesEndpoints
         if (await FindSentAsync(db, conversationId, me, clientMessageId, cancellationToken) is { } stored)
         {
             return TypedResults.Ok(await MessageViews.ToResponseAsync(db, stored, me, cancellationToken));
+        }
+
+        if (attachmentIds.Count > 0 && await Attachments.CheckAsync(db, me, attachmentIds, cancellationToken) is { } attachmentError)
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["attachmentIds"] = [attachmentError] },
+                type: ProblemTypes.Validation, title: "The message is not valid");
         }
 
         if (request.ReplyToMessageId is { } replyTo
@@ -154,12 +168,13 @@ internal static class MessagesEndpoints
                     Kind = MessageKinds.Text,
                     SenderId = me,
                     ClientMessageId = clientMessageId,
-                    Text = request.Text,
+                    Text = text,
                     ReplyToMessageId = request.ReplyToMessageId,
                     CreatedAt = now,
                 };
                 db.Messages.Add(created);
-                foreach (var mentioned in await Mentions.ResolveAsync(db, conversationId, request.Text!, ct))
+                Attachments.Add(db, created.Id, attachmentIds);
+                foreach (var mentioned in await Mentions.ResolveAsync(db, conversationId, text ?? "", ct))
                 {
                     db.MessageMentions.Add(new MessageMention { MessageId = created.Id, UserId = mentioned });
                 }
@@ -304,6 +319,8 @@ internal static class MessagesEndpoints
                 await Mentions.SetAsync(db, message, null, ct);
                 // A tombstone keeps no reactions; the message.deleted event tells clients to drop theirs.
                 await db.MessageReactions.Where(r => r.MessageId == message.Id).ExecuteDeleteAsync(ct);
+                // Its files stop being readable through this conversation, for everyone.
+                await Attachments.DetachAsync(db, message.Id, now, ct);
                 return (null, new ConversationEvent { Kind = ConversationEventKinds.MessageDeleted });
             }, notifier, cancellationToken);
         return refusal is not null ? refusal : TypedResults.Ok(changed!);
