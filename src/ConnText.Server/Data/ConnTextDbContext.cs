@@ -1,4 +1,5 @@
 using ConnText.Server.AccessTokens;
+using ConnText.Server.Calls;
 using ConnText.Server.Accounts;
 using ConnText.Server.Conversations;
 using ConnText.Server.Messages;
@@ -33,6 +34,10 @@ internal abstract class ConnTextDbContext(DbContextOptions options)
     public DbSet<ConversationEvent> ConversationEvents => Set<ConversationEvent>();
 
     public DbSet<MessageMention> MessageMentions => Set<MessageMention>();
+
+    public DbSet<Call> Calls => Set<Call>();
+
+    public DbSet<CallParticipant> CallParticipants => Set<CallParticipant>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {

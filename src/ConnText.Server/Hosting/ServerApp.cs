@@ -1,4 +1,5 @@
 using ConnText.Server.AccessTokens;
+using ConnText.Server.Calls;
 using ConnText.Server.Accounts;
 using ConnText.Server.Admin;
 using ConnText.Server.Conversations;
@@ -77,6 +78,7 @@ internal static class ServerApp
         builder.Services.AddConversations(builder.Configuration);
         builder.Services.AddMessages();
         builder.Services.AddRealtime(builder.Configuration);
+        builder.Services.AddCalls(builder.Configuration);
         builder.Services.AddRazorComponents();
 
         var app = builder.Build();
@@ -110,6 +112,7 @@ internal static class ServerApp
         api.MapTwoFactorEndpoints();
         api.MapConversationsEndpoints();
         api.MapMessagesEndpoints();
+        api.MapCallsEndpoints();
         app.MapRealtimeEndpoints();
 
         return app;
