@@ -7,7 +7,6 @@ using ConnText.Server.Auth;
 using ConnText.Server.Conversations;
 using ConnText.Server.Data;
 using ConnText.Server.Hosting;
-using ConnText.Server.Realtime;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.RateLimiting;
@@ -38,7 +37,9 @@ internal static class CallsEndpoints
         services.TryAddSingleton<SignalRateLimiter>();
         services.TryAddSingleton<LocalDeviceConnections>();
         services.TryAddSingleton<CallsHubFilter>();
-        services.Configure<HubOptions<RealtimeHub>>(o => o.AddFilter<CallsHubFilter>());
+        // On the global options: SignalR uses a hub's own HubOptions<THub> filter list only when that hub's options
+        // were set explicitly, and replaces it with a copy of the global list otherwise. The realtime hub is the only hub.
+        services.Configure<HubOptions>(o => o.AddFilter<CallsHubFilter>());
         services.AddHostedService<CallSweeper>();
         services.AddRateLimiter(limiter => limiter.AddPolicy<string, IceServersRateLimitPolicy>(IceServersPolicy));
         return services;
