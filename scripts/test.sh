@@ -85,6 +85,12 @@ ensure_pkg '/usr/lib/postgresql/*/bin/initdb' postgresql
 ensure_pkg chromium chromium
 # The two-node tests share one Redis between server processes (SignalR backplane, realtime events, presence).
 ensure_pkg redis-server redis-server
+# Calls: the TURN tests start their own coturn instances (scripts/coturn.sh) and drive them with
+# turnutils_uclient / turnutils_peer (same package) inside network namespaces they create (unshare, ip).
+ensure_pkg turnserver coturn
+ensure_pkg ip iproute2
+ensure_pkg unshare util-linux
+# The Debian package may have started a system-wide coturn on 3478; the tests never use it.
 
 # ---------------------------------------------------------------- temp dir
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/conntext-test.XXXXXX")
@@ -146,6 +152,10 @@ echo "$("$pg_bin/postgres" --version) listening on 127.0.0.1:$pg_port"
 export CONNTEXT_TEST_POSTGRES="Host=127.0.0.1;Port=$pg_port;Username=postgres;Password=$pg_pw;Include Error Detail=true"
 # The browser tests launch this Chromium (headless, one fresh context per test).
 export CONNTEXT_TEST_CHROMIUM=/usr/bin/chromium
+# The TURN tests start coturn through the shipped script (hardened config, or its test profile).
+export CONNTEXT_TEST_COTURN="$PWD/scripts/coturn.sh"
+CONNTEXT_TEST_TURNSERVER=$(command -v turnserver)
+export CONNTEXT_TEST_TURNSERVER
 
 # ---------------------------------------------------------------- Redis
 # Throwaway, loopback only, no persistence; stopped by the cleanup trap (its pid file lives in $tmp).

@@ -1,3 +1,5 @@
+using ConnText.Contracts.Calls;
+
 namespace ConnText.Contracts.Conversations;
 
 /// <summary>The kinds of message.</summary>
@@ -6,7 +8,7 @@ public static class MessageKinds
     /// <summary>Written by a member.</summary>
     public const string Text = "text";
 
-    /// <summary>Written by the server (member joined or left); see <see cref="MessageResponse.SystemEvent"/>.</summary>
+    /// <summary>Written by the server (member joined or left, call ended); see <see cref="MessageResponse.SystemEvent"/>.</summary>
     public const string System = "system";
 }
 
@@ -39,6 +41,9 @@ public static class ConversationEventKinds
 
     /// <summary>The group's title or topic changed; fetch the conversation for the new values.</summary>
     public const string ConversationUpdated = "conversation.updated";
+
+    /// <summary>A call ended; <c>message</c> is its system message, whose <c>call</c> says how (missed, declined, duration, …).</summary>
+    public const string CallEnded = "call.ended";
 }
 
 /// <summary>Sends a message. Retrying with the same <paramref name="ClientMessageId"/> stores it once.</summary>
@@ -75,7 +80,7 @@ public sealed record ReactionCountResponse(string Emoji, int Count, bool Mine);
 /// <param name="ClientMessageId">The sender's client-chosen id.</param>
 /// <param name="Text">The text; null once deleted and for system messages.</param>
 /// <param name="ReplyToMessageId">The message this one replies to.</param>
-/// <param name="SystemEvent">For system messages: <c>member.joined</c> or <c>member.left</c>.</param>
+/// <param name="SystemEvent">For system messages: <c>member.joined</c>, <c>member.left</c> or <c>call.ended</c>.</param>
 /// <param name="SubjectUserId">For system messages: the member who joined or left.</param>
 /// <param name="CreatedAt">When the server stored it.</param>
 /// <param name="EditedAt">When it was last edited.</param>
@@ -83,6 +88,7 @@ public sealed record ReactionCountResponse(string Emoji, int Count, bool Mine);
 /// <param name="Reactions">Reaction counts per emoji.</param>
 /// <param name="Mentions">The members mentioned with <c>@username</c>, resolved when sent or edited.</param>
 /// <param name="Attachments">The attached files, in the sender's order; empty once the message is deleted.</param>
+/// <param name="Call">For <c>call.ended</c> system messages: the call's media, end reason and duration.</param>
 public sealed record MessageResponse(
     Guid Id,
     Guid ConversationId,
@@ -99,7 +105,8 @@ public sealed record MessageResponse(
     DateTimeOffset? DeletedAt,
     IReadOnlyList<ReactionCountResponse> Reactions,
     IReadOnlyList<Guid> Mentions,
-    IReadOnlyList<ConnText.Contracts.Files.FileResponse> Attachments);
+    IReadOnlyList<ConnText.Contracts.Files.FileResponse> Attachments,
+    CallSummaryResponse? Call = null);
 
 /// <summary>A page of messages in ascending sequence order.</summary>
 /// <param name="Items">The messages, oldest first.</param>

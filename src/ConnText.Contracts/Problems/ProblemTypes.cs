@@ -32,6 +32,12 @@ public static class ProblemTypes
     /// <summary>Authentication is required or the credentials were not accepted.</summary>
     public const string Unauthorized = Prefix + "unauthorized";
 
+    /// <summary>The caller is already in another call (hang up there first).</summary>
+    public const string CallBusy = Prefix + "call-busy";
+
+    /// <summary>The call already has the most participants a call may have (the mesh limit).</summary>
+    public const string CallFull = Prefix + "call-full";
+
     /// <summary>The caller is authenticated but not allowed to do this.</summary>
     public const string Forbidden = Prefix + "forbidden";
 

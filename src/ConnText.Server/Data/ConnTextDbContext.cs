@@ -1,4 +1,5 @@
 using ConnText.Server.AccessTokens;
+using ConnText.Server.Calls;
 using ConnText.Server.Accounts;
 using ConnText.Server.Conversations;
 using ConnText.Server.Files;
@@ -40,6 +41,10 @@ internal abstract class ConnTextDbContext(DbContextOptions options)
     public DbSet<FileUpload> FileUploads => Set<FileUpload>();
 
     public DbSet<MessageAttachment> MessageAttachments => Set<MessageAttachment>();
+
+    public DbSet<Call> Calls => Set<Call>();
+
+    public DbSet<CallParticipant> CallParticipants => Set<CallParticipant>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {

@@ -1,4 +1,5 @@
 using ConnText.Server.AccessTokens;
+using ConnText.Server.Calls;
 using ConnText.Server.Accounts;
 using ConnText.Server.Admin;
 using ConnText.Server.Conversations;
@@ -83,6 +84,7 @@ internal static class ServerApp
         builder.Services.AddFiles(builder.Configuration);
         builder.Services.AddRealtime(builder.Configuration);
         builder.Services.AddPresence(builder.Configuration);
+        builder.Services.AddCalls(builder.Configuration);
         builder.Services.AddRazorComponents();
 
         var app = builder.Build();
@@ -119,6 +121,7 @@ internal static class ServerApp
         api.MapPresenceEndpoints();
         api.MapSearchEndpoints();
         api.MapFilesEndpoints();
+        api.MapCallsEndpoints();
         app.MapRealtimeEndpoints();
 
         return app;

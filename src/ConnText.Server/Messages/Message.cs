@@ -28,8 +28,11 @@ internal sealed class Message
 
     public Guid? ReplyToMessageId { get; set; }
 
-    /// <summary>For system messages: <c>member.joined</c> or <c>member.left</c>.</summary>
+    /// <summary>For system messages: <c>member.joined</c>, <c>member.left</c> or <c>call.ended</c>.</summary>
     public string? SystemEvent { get; set; }
+
+    /// <summary>For <c>call.ended</c> system messages: the call (its reason and duration are read from it).</summary>
+    public Guid? CallId { get; set; }
 
     public Guid? SubjectUserId { get; set; }
 

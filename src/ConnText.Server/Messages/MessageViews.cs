@@ -28,10 +28,15 @@ internal static class MessageViews
             .ToListAsync(cancellationToken)).ToLookup(m => m.MessageId, m => m.UserId);
         var attachments = await Attachments.ForMessagesAsync(db, ids, cancellationToken);
         var byMessage = counts.ToLookup(c => c.MessageId);
+        var callIds = messages.Where(m => m.CallId is not null).Select(m => m.CallId!.Value).Distinct().ToList();
+        var calls = callIds.Count == 0
+            ? []
+            : await db.Calls.AsNoTracking().Where(c => callIds.Contains(c.Id)).ToDictionaryAsync(c => c.Id, Calls.CallViews.Summary, cancellationToken);
         return messages.Select(m => ToResponse(m, byMessage[m.Id]
                 .OrderBy(c => c.Emoji, StringComparer.Ordinal)
                 .Select(c => new ReactionCountResponse(c.Emoji, c.Count, c.Mine > 0))
-                .ToList(), mentions[m.Id].Order().ToList(), attachments[m.Id].ToList()))
+                .ToList(), mentions[m.Id].Order().ToList(), attachments[m.Id].ToList(),
+                m.CallId is { } callId ? calls.GetValueOrDefault(callId) : null))
             .ToList();
     }
 
@@ -39,7 +44,8 @@ internal static class MessageViews
         (await ToResponsesAsync(db, [message], caller, cancellationToken))[0];
 
     private static MessageResponse ToResponse(
-        Message m, IReadOnlyList<ReactionCountResponse> reactions, IReadOnlyList<Guid> mentions, IReadOnlyList<FileResponse> attachments) =>
+        Message m, IReadOnlyList<ReactionCountResponse> reactions, IReadOnlyList<Guid> mentions, IReadOnlyList<FileResponse> attachments,
+        Contracts.Calls.CallSummaryResponse? call) =>
         new(m.Id, m.ConversationId, m.Sequence, m.Kind, m.SenderId, m.ClientMessageId, m.DeletedAt is null ? m.Text : null,
-            m.ReplyToMessageId, m.SystemEvent, m.SubjectUserId, m.CreatedAt, m.EditedAt, m.DeletedAt, reactions, mentions, attachments);
+            m.ReplyToMessageId, m.SystemEvent, m.SubjectUserId, m.CreatedAt, m.EditedAt, m.DeletedAt, reactions, mentions, attachments, call);
 }

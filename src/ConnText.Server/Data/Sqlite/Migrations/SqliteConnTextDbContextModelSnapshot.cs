@@ -227,6 +227,99 @@ namespace ConnText.Server.Data.Sqlite.Migrations
                     b.ToTable("users", (string)null);
                 });
 
+            modelBuilder.Entity("ConnText.Server.Calls.Call", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("AnsweredAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<Guid>("ConversationId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("EndReason")
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("EndedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<Guid>("InitiatorId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<bool>("IsGroup")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Media")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("RingDeadline")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("State")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ConversationId")
+                        .IsUnique()
+                        .HasDatabaseName("IX_calls_live_per_conversation")
+                        .HasFilter("\"State\" <> 'ended'");
+
+                    b.HasIndex("ConversationId", "CreatedAt");
+
+                    b.HasIndex("State", "RingDeadline");
+
+                    b.ToTable("calls", (string)null);
+                });
+
+            modelBuilder.Entity("ConnText.Server.Calls.CallParticipant", b =>
+                {
+                    b.Property<Guid>("CallId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("UserId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("DeviceId")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("DisconnectedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("JoinedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("LeftAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("State")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("CallId", "UserId");
+
+                    b.HasIndex("DeviceId");
+
+                    b.HasIndex("UserId")
+                        .IsUnique()
+                        .HasDatabaseName("IX_call_participants_joined_per_user")
+                        .HasFilter("\"State\" = 'joined'");
+
+                    b.ToTable("call_participants", (string)null);
+                });
+
             modelBuilder.Entity("ConnText.Server.Conversations.Conversation", b =>
                 {
                     b.Property<Guid>("Id")
@@ -446,6 +539,9 @@ namespace ConnText.Server.Data.Sqlite.Migrations
                 {
                     b.Property<Guid>("Id")
                         .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid?>("CallId")
                         .HasColumnType("TEXT");
 
                     b.Property<Guid?>("ClientMessageId")
@@ -904,6 +1000,24 @@ namespace ConnText.Server.Data.Sqlite.Migrations
                         .IsRequired();
 
                     b.Navigation("User");
+                });
+
+            modelBuilder.Entity("ConnText.Server.Calls.Call", b =>
+                {
+                    b.HasOne("ConnText.Server.Conversations.Conversation", null)
+                        .WithMany()
+                        .HasForeignKey("ConversationId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("ConnText.Server.Calls.CallParticipant", b =>
+                {
+                    b.HasOne("ConnText.Server.Calls.Call", null)
+                        .WithMany()
+                        .HasForeignKey("CallId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
                 });
 
             modelBuilder.Entity("ConnText.Server.Conversations.ConversationMember", b =>

@@ -1,0 +1,82 @@
+using System.Threading.RateLimiting;
+using ConnText.Contracts.Calls;
+using ConnText.Contracts.Problems;
+using ConnText.Server.Data;
+using ConnText.Server.Realtime;
+using Microsoft.AspNetCore.SignalR;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace ConnText.Server.Calls;
+
+/// <summary>Per-device token buckets for signals (per node: a device's connection lives on one node).</summary>
+internal sealed class SignalRateLimiter(IOptions<CallsOptions> options) : IDisposable
+{
+    private readonly PartitionedRateLimiter<string> limiter = PartitionedRateLimiter.Create<string, string>(device =>
+        RateLimitPartition.GetTokenBucketLimiter(device, _ => new TokenBucketRateLimiterOptions
+        {
+            TokenLimit = options.Value.SignalBurst,
+            TokensPerPeriod = options.Value.SignalsPerSecond,
+            ReplenishmentPeriod = TimeSpan.FromSeconds(1),
+            AutoReplenishment = true,
+            QueueLimit = 0,
+        }), StringComparer.Ordinal);
+
+    public bool TryTake(string deviceId)
+    {
+        using var lease = limiter.AttemptAcquire(deviceId);
+        return lease.IsAcquired;
+    }
+
+    public void Dispose() => limiter.Dispose();
+}
+
+/// <summary>
+/// Relays a signaling message (offer, answer, ICE candidate, renegotiation) from one joined device of a call
+/// to another. The server does not read the payload; it checks the size, the sender's rate, and that both
+/// devices are in the call right now (from the database, so it holds across nodes).
+/// </summary>
+internal sealed class CallSignals(ConnTextDbContext db, IOptions<CallsOptions> options, SignalRateLimiter limiter, IHubContext<RealtimeHub> hub)
+{
+    public async Task RelayAsync(CallCaller caller, Guid callId, string? targetDeviceId, string? payload, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrEmpty(payload))
+        {
+            throw CallRefusedException.Validation("payload", "A signal carries a payload.");
+        }
+
+        if (payload.Length > options.Value.MaxSignalChars)
+        {
+            throw new CallRefusedException(ProblemTypes.PayloadTooLarge,
+                $"payload: A signal has at most {options.Value.MaxSignalChars} characters; this one has {payload.Length}.");
+        }
+
+        if (string.IsNullOrEmpty(targetDeviceId) || targetDeviceId.Length > 64 || targetDeviceId == caller.DeviceId)
+        {
+            throw CallRefusedException.Validation("targetDeviceId", "The device id of another participant of the call.");
+        }
+
+        if (!limiter.TryTake(caller.DeviceId))
+        {
+            throw new CallRefusedException(ProblemTypes.RateLimited,
+                $"This device sends more than {options.Value.SignalsPerSecond} signals per second (bursts up to {options.Value.SignalBurst}); slow down.");
+        }
+
+        var devices = await db.CallParticipants.AsNoTracking()
+            .Where(p => p.CallId == callId && p.State == CallParticipantStates.Joined && (p.DeviceId == caller.DeviceId || p.DeviceId == targetDeviceId))
+            .Join(db.Calls.Where(c => c.State != CallStates.Ended), p => p.CallId, c => c.Id, (p, _) => p.DeviceId)
+            .ToListAsync(cancellationToken);
+        if (!devices.Contains(caller.DeviceId))
+        {
+            throw new CallRefusedException(ProblemTypes.NotFound, "This device is not in a call with this id.");
+        }
+
+        if (!devices.Contains(targetDeviceId))
+        {
+            throw CallRefusedException.Conflict("The target device is not in this call (it left, or answered elsewhere).");
+        }
+
+        await hub.Clients.Group(CallDevices.Group(targetDeviceId))
+            .SendAsync(CallEvents.Signal, new SignalEvent(callId, caller.UserId, caller.DeviceId, payload), cancellationToken);
+    }
+}
