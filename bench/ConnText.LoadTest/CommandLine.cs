@@ -48,11 +48,12 @@ internal static class Usage
         ConnText.LoadTest <command> [--option value ...]
 
         seed    --provider sqlite|postgres --connection <connection string> --users 10000 --room-size 100
-                --tokens-out tokens.tsv
+                --tokens-out tokens.tsv --mark-tokens-used false|true
                 Bench-only shortcut (password hashing makes 10,000 registrations take ~17 min): inserts users
                 bench-00000..., one personal access token each (read write) and group conversations of
                 room-size members directly with SQL, into a migrated, otherwise unused database.
-                Writes "token<TAB>userId<TAB>conversationId" per user.
+                Writes "token<TAB>userId<TAB>conversationId" per user. --mark-tokens-used true sets the tokens'
+                last use a day ahead, so connecting skips the once-a-minute last-used write (see docs/performance.md).
 
         fanout  --target conntext|ws --urls http://127.0.0.1:5180[,http://127.0.0.2:5180] --tokens tokens.tsv
                 --connections 10000 --room-size 100 --rates 100,200 (messages sent per second, one step each)
@@ -65,5 +66,8 @@ internal static class Usage
                 --connect-concurrency 200
                 Opens count hub connections (token lines offset..offset+count-1), writes the number open to
                 ready-file, holds them for hold seconds (or until killed).
+
+        summarize --dir <results directory>
+                Writes summary.md from the run's fanout-*.json and idle.json.
         """;
 }

@@ -138,14 +138,14 @@ internal sealed class FanOutSession(FanOutRun run, IReadOnlyList<Seat> seats) : 
                     catch (Exception ex) when (!ct.IsCancellationRequested)
                     {
                         await client.DisposeAsync();
-                        if (attempt == 3)
+                        if (attempt == 5)
                         {
                             Interlocked.Increment(ref failed);
-                            await Console.Error.WriteLineAsync($"connection {i} failed: {ex.GetType().Name}: {ex.Message}");
+                            await Console.Error.WriteLineAsync($"connection {i} failed: {ex.GetType().Name}: {ex.Message} {ex.InnerException?.Message}");
                             return;
                         }
 
-                        await Task.Delay(500 * attempt, ct);
+                        await Task.Delay(1000 * attempt, ct);
                     }
                 }
 

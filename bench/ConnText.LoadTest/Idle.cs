@@ -43,14 +43,14 @@ internal static class Idle
                         catch (Exception ex) when (!ct.IsCancellationRequested)
                         {
                             await client.DisposeAsync();
-                            if (attempt == 3)
+                            if (attempt == 5)
                             {
                                 Interlocked.Increment(ref failed);
-                                await Console.Error.WriteLineAsync($"connection {offset + i} failed: {ex.GetType().Name}: {ex.Message}");
+                                await Console.Error.WriteLineAsync($"connection {offset + i} failed: {ex.GetType().Name}: {ex.Message} {ex.InnerException?.Message}");
                                 return;
                             }
 
-                            await Task.Delay(500 * attempt, ct);
+                            await Task.Delay(1000 * attempt, ct);
                         }
                     }
                 });

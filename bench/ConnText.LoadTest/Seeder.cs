@@ -27,6 +27,10 @@ internal static class Seeder
         var users = options.Int("users", 10_000);
         var roomSize = options.Int("room-size", 100);
         var tokensOut = options.String("tokens-out", "tokens.tsv");
+        // "true": tokens look used a day from now, so connecting does not write LastUsedAt (the handler writes it
+        // at most once a minute). On SQLite those writes serialize and wait in Microsoft.Data.Sqlite's blocking
+        // busy loop on thread-pool threads: with them, 10,000 first connects take minutes (docs/performance.md).
+        var markUsed = options.String("mark-tokens-used", "false") == "true";
         if (users % roomSize != 0)
         {
             throw new ArgumentException("--users must be a multiple of --room-size");
@@ -61,9 +65,9 @@ internal static class Seeder
                 VALUES (@id, @name, @false, @now, @name, @normalized, @false, @hash, @stamp, @concurrency, @false, @false, @true, 0)
                 """, "id", "name", "normalized", "stamp", "concurrency", "false", "true", "now", "hash");
             await using var token = Command(connection, transaction, """
-                INSERT INTO personal_access_tokens ("Id", "UserId", "Name", "Prefix", "SecretHash", "Scopes", "CreatedAt", "ExpiresAt")
-                VALUES (@id, @user, 'bench', @prefix, @secret, 'read write', @now, @expires)
-                """, "id", "user", "prefix", "secret", "now", "expires");
+                INSERT INTO personal_access_tokens ("Id", "UserId", "Name", "Prefix", "SecretHash", "Scopes", "CreatedAt", "ExpiresAt", "LastUsedAt")
+                VALUES (@id, @user, 'bench', @prefix, @secret, 'read write', @now, @expires, @used)
+                """, "id", "user", "prefix", "secret", "now", "expires", "used");
             await using var room = Command(connection, transaction, """
                 INSERT INTO conversations ("Id", "Kind", "Title", "LastSequence", "CreatedAt", "LastActivityAt")
                 VALUES (@id, 'group', @title, 0, @now, @now)
@@ -82,6 +86,7 @@ internal static class Seeder
             Set(user, "hash", passwordHash);
             Set(member, "false", db.Bool(false));
             Set(token, "expires", db.Time(now.AddDays(30)));
+            Set(token, "used", markUsed ? db.Time(now.AddDays(1)) : DBNull.Value);
 
             for (var i = 0; i < users; i++)
             {
