@@ -70,9 +70,13 @@ free_port() {
     [ -z "$(ss -ltnH "sport = :$port" 2>/dev/null)" ] && { echo "$port"; return; }
   done
 }
-wait_http() { # wait_http <url>: up to 60 s
-  for _ in $(seq 600); do curl -fs -o /dev/null "$1" && return 0; sleep 0.1; done
-  echo "no answer from $1" >&2; return 1
+wait_http() { # wait_http <url> <pid> <log>: up to 180 s (the machine may be busy), while the process lives
+  for _ in $(seq 1800); do
+    curl -fs -o /dev/null "$1" && return 0
+    kill -0 "$2" 2>/dev/null || { echo "process $2 exited; its log:" >&2; tail -n 30 "$3" >&2; return 1; }
+    sleep 0.1
+  done
+  echo "no answer from $1 after 180 s; log:" >&2; tail -n 30 "$3" >&2; return 1
 }
 
 # ---------------------------------------------------------------- build
@@ -118,11 +122,15 @@ start_conntext() {
     --urls="http://127.0.0.1:$server_port;http://127.0.0.2:$server_port" >"$data/server.log" 2>&1) &
   server_pid=$!
   pids+=("$server_pid")
-  wait_http "http://127.0.0.1:$server_port/health/live"
+  server_log="$data/server.log"
+  wait_http "http://127.0.0.1:$server_port/health/live" "$server_pid" "$server_log"
   echo "ConnText ($provider) pid $server_pid on 127.0.0.1:$server_port and 127.0.0.2:$server_port"
 }
 
-stop_server() { stop_pid "$server_pid"; }
+stop_server() { # keeps the server's log beside the results
+  stop_pid "$server_pid"
+  cp "$server_log" "$out/server-$(basename "$(dirname "$server_log")").log"
+}
 
 start_postgres() {
   pg_bin=$(printf '%s\n' /usr/lib/postgresql/*/bin | sort -V | tail -n1)

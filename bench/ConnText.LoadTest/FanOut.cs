@@ -57,15 +57,24 @@ internal static class FanOut
         var table = new StringBuilder();
         var c = CultureInfo.InvariantCulture;
         table.AppendLine(c, $"{report.Label}: {report.Connected}/{report.Connections} connections in rooms of {report.RoomSize}, {report.Payload}-char messages, {report.Protocol}");
-        table.AppendLine("| offered msg/s | sent msg/s | delivered/s | reach | p50 ms | p99 ms | p99.9 ms | max ms | send errors | server CPU % | generator CPU % | server RSS MiB |");
-        table.AppendLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        table.AppendLine("| offered msg/s | sent msg/s | delivered/s | reach | p50 ms | p99 ms | p99.9 ms | max ms | send errors | server CPU % | generator CPU % | server CPU µs per delivery | server RSS MiB |");
+        table.AppendLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var s in report.Steps)
         {
-            table.AppendLine(c, $"| {s.OfferedPerSecond:0} | {s.SentPerSecond:0} | {s.DeliveredPerSecond:0} | {s.Reach:0.0000} | {s.P50Ms:0.0} | {s.P99Ms:0.0} | {s.P999Ms:0.0} | {s.MaxMs:0.0} | {s.SendErrors + s.Skipped} | {s.ServerCpuPercent:0} | {s.GeneratorCpuPercent:0} | {s.ServerRssMiB:0} |");
+            table.AppendLine(c, $"| {s.OfferedPerSecond:0} | {s.SentPerSecond:0} | {s.DeliveredPerSecond:0} | {s.Reach:0.0000} | {s.P50Ms:0.0} | {s.P99Ms:0.0} | {s.P999Ms:0.0} | {s.MaxMs:0.0} | {s.SendErrors + s.Skipped} | {s.ServerCpuPercent:0} | {s.GeneratorCpuPercent:0} | {CpuPerDelivery(s)} | {s.ServerRssMiB:0} |");
         }
 
         return table.ToString();
     }
+
+    /// <summary>
+    /// Server CPU time over the send window ÷ deliveries: comparable across runs on a shared machine, where
+    /// the CPU a process gets varies. Only meaningful for steps that kept up (reach 1, nothing left to drain).
+    /// </summary>
+    private static string CpuPerDelivery(StepResult step) =>
+        step.Delivered == 0 || step.Reach < 0.999
+            ? "–"
+            : (step.ServerCpuPercent / 100 * step.Seconds / step.Delivered * 1e6).ToString("0", CultureInfo.InvariantCulture);
 }
 
 internal sealed record FanOutRun(

@@ -8,6 +8,7 @@ namespace ConnText.LoadTest;
 /// <c>summarize --dir results</c>: one Markdown report from the JSON files of a run (fanout-*.json, idle.json),
 /// with the ratio of ConnText to the Node.js baseline. A step is "sustained" when the send rate was reached
 /// (≥ 99 % of offered), reach ≥ 0.999 and p99 ≤ 200 ms (the targets of docs/performance.md).
+/// Writes nothing but summary.md in that directory.
 /// </summary>
 internal static class Summary
 {
