@@ -97,7 +97,7 @@ loadtest() { dotnet "$tmp/loadtest/ConnText.LoadTest.dll" "$@"; }
   echo "loadavg_at_start=$(cut -d' ' -f1-3 /proc/loadavg)"
   echo "open_files_limit=$(ulimit -n)"
   echo "command=bench/run-hub.sh --scenario $scenario --connections $connections --room-size $room_size --rates $rates --duration $duration --warmup $warmup --protocol $protocol --idle-connections $idle_connections$([ $postgres -eq 1 ] && echo ' --postgres')"
-} | tee "$out/machine.txt"
+} | tee "$out/machine-$scenario.txt"
 
 # ---------------------------------------------------------------- ConnText server
 # start_conntext <name> <users> <provider> [connection string]: migrated database, seeded users, server running.
@@ -223,12 +223,12 @@ fi
 
 # ---------------------------------------------------------------- summary
 loadtest summarize --dir "$out" >/dev/null
-cat "$out/machine.txt" "$out/summary.md"
+cat "$out/machine-$scenario.txt" "$out/summary.md"
 if [ "$update_docs" -eq 1 ]; then
   {
     sed '/<!-- hub-results:start -->/q' docs/performance.md
     echo
-    echo "Run of $(sed -n 's/^date_utc=//p' "$out/machine.txt") (load average at start $(sed -n 's/^loadavg_at_start=//p' "$out/machine.txt")), \`$(sed -n 's/^command=//p' "$out/machine.txt")\`:"
+    echo "Run of $(sed -n 's/^date_utc=//p' "$out/machine-$scenario.txt") (load average at start $(sed -n 's/^loadavg_at_start=//p' "$out/machine-$scenario.txt")), \`$(sed -n 's/^command=//p' "$out/machine-$scenario.txt")\`:"
     echo
     cat "$out/summary.md"
     sed -n '/<!-- hub-results:end -->/,$p' docs/performance.md
