@@ -3,7 +3,7 @@
 # the same run, and idle connections with the server's memory per connection.
 #
 #   bash bench/run-hub.sh [--scenario all|fanout|idle] [--connections 10000] [--room-size 100]
-#                         [--rates 50,100,200,400] [--duration 20] [--warmup 5] [--protocol json|messagepack]
+#                         [--rates 10,25,50,100,200] [--duration 20] [--warmup 5] [--protocol json|messagepack]
 #                         [--postgres] [--idle-connections 19000] [--out DIR] [--update-docs]
 #
 # Everything runs on loopback: the server (Release build, temporary data directory) on 127.0.0.1/127.0.0.2,
@@ -15,7 +15,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 root=$(pwd)
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
-scenario=all connections=10000 room_size=100 rates=50,100,200,400 duration=20 warmup=5 protocol=json
+scenario=all connections=10000 room_size=100 rates=10,25,50,100,200 duration=20 warmup=5 protocol=json
 postgres=0 idle_connections=19000 out="" update_docs=0
 while [ $# -gt 0 ]; do
   case $1 in
