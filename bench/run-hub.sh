@@ -45,8 +45,9 @@ pg_data="" pg_bin=""
 as_pg() {
   if [ "$(id -u)" -eq 0 ]; then (cd "$tmp" && runuser -u postgres -- "$@"); else "$@"; fi
 }
-stop_pid() { # stop_pid <pid>: TERM, then KILL after 10 s
+stop_pid() { # stop_pid <pid>: TERM, then KILL after 10 s; only a process of this run (its command line names $tmp)
   local pid=$1
+  tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" | grep -qF "$tmp" || return 0 # gone, or the pid was reused
   kill "$pid" 2>/dev/null || return 0
   for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
   kill -9 "$pid" 2>/dev/null || true
@@ -204,8 +205,9 @@ if [ "$scenario" = all ] || [ "$scenario" = idle ]; then
   offset=0
   for part in 1 2; do
     count=$([ $part -eq 1 ] && echo "$half" || echo $((idle_connections - half)))
-    loadtest idle --urls "$urls" --tokens "$tokens" --offset "$offset" --count "$count" --hold 3600 \
-      --ready-file "$tmp/ready-$part" >"$tmp/idle-$part.log" 2>&1 &
+    # dotnet itself in the background (not the loadtest function's subshell), so $! is the process to stop.
+    dotnet "$tmp/loadtest/ConnText.LoadTest.dll" idle --urls "$urls" --tokens "$tokens" --offset "$offset" \
+      --count "$count" --hold 3600 --ready-file "$tmp/ready-$part" >"$tmp/idle-$part.log" 2>&1 &
     pids+=("$!")
     for _ in $(seq 6000); do [ -s "$tmp/ready-$part" ] && break; sleep 0.1; done
     [ -s "$tmp/ready-$part" ] || { echo "idle part $part did not finish connecting"; tail "$tmp/idle-$part.log"; exit 1; }
@@ -218,6 +220,7 @@ if [ "$scenario" = all ] || [ "$scenario" = idle ]; then
     echo "part $part: $(cat "$tmp/ready-$part") (open failed seconds generator-RSS-MiB); server RSS $(rss) MiB"
   done
   echo "{\"connections\":$idle_connections,\"processes\":2,\"points\":[$points]}" >"$out/idle.json"
+  for pid in "${pids[@]}"; do stop_pid "$pid"; done # the two idle processes (and anything else still running)
   stop_server
 fi
 
