@@ -1,0 +1,73 @@
+using System.Globalization;
+
+namespace ConnText.LoadTest;
+
+/// <summary><c>--name value</c> pairs; every option has a default, so a bad or missing value fails early.</summary>
+internal sealed class CommandLine
+{
+    private readonly Dictionary<string, string> values = new(StringComparer.Ordinal);
+
+    public static CommandLine Parse(ReadOnlySpan<string> args)
+    {
+        var parsed = new CommandLine();
+        for (var i = 0; i < args.Length; i++)
+        {
+            if (!args[i].StartsWith("--", StringComparison.Ordinal) || i + 1 >= args.Length)
+            {
+                throw new ArgumentException($"expected --name value, got '{args[i]}'");
+            }
+
+            parsed.values[args[i][2..]] = args[++i];
+        }
+
+        return parsed;
+    }
+
+    public string String(string name, string fallback) => values.GetValueOrDefault(name, fallback);
+
+    public string Required(string name) =>
+        values.TryGetValue(name, out var value) ? value : throw new ArgumentException($"--{name} is required");
+
+    public int Int(string name, int fallback) =>
+        values.TryGetValue(name, out var value) ? int.Parse(value, CultureInfo.InvariantCulture) : fallback;
+
+    public double Double(string name, double fallback) =>
+        values.TryGetValue(name, out var value) ? double.Parse(value, CultureInfo.InvariantCulture) : fallback;
+
+    public IReadOnlyList<double> Doubles(string name, string fallback) =>
+        [.. String(name, fallback).Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(v => double.Parse(v, CultureInfo.InvariantCulture))];
+
+    public IReadOnlyList<string> Strings(string name, string fallback) =>
+        String(name, fallback).Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+}
+
+internal static class Usage
+{
+    public const string Text = """
+        ConnText.LoadTest <command> [--option value ...]
+
+        seed    --provider sqlite|postgres --connection <connection string> --users 10000 --room-size 100
+                --tokens-out tokens.tsv --mark-tokens-used false|true
+                Bench-only shortcut (password hashing makes 10,000 registrations take ~17 min): inserts users
+                bench-00000..., one personal access token each (read write) and group conversations of
+                room-size members directly with SQL, into a migrated, otherwise unused database.
+                Writes "token<TAB>userId<TAB>conversationId" per user. --mark-tokens-used true sets the tokens'
+                last use a day ahead, so connecting skips the once-a-minute last-used write (see docs/performance.md).
+
+        fanout  --target conntext|ws --urls http://127.0.0.1:5180[,http://127.0.0.2:5180] --tokens tokens.tsv
+                --connections 10000 --room-size 100 --rates 100,200 (messages sent per second, one step each)
+                --duration 20 (s per step) --warmup 5 (s) --payload 100 (characters) --protocol json|messagepack
+                --server-pid <pid> --label <name> --json out.json --max-inflight 2000 --connect-concurrency 200
+                Every connection's room is given by the tokens file (line i, rooms of room-size consecutive lines).
+                ws: the Node.js baseline relay (bench/baselines/ws-relay).
+
+        idle    --urls ... --tokens tokens.tsv --offset 0 --count 9500 --hold 600 --ready-file <path>
+                --connect-concurrency 200
+                Opens count hub connections (token lines offset..offset+count-1), writes the number open to
+                ready-file, holds them for hold seconds (or until killed).
+
+        summarize --dir <results directory>
+                Writes summary.md from the run's fanout-*.json and idle.json.
+        """;
+}

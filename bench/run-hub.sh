@@ -1,0 +1,242 @@
+#!/usr/bin/env bash
+# Hub benchmarks (docs/performance.md): room fan-out on ConnText and on the Node.js `ws` baseline relay in
+# the same run, and idle connections with the server's memory per connection.
+#
+#   bash bench/run-hub.sh [--scenario all|fanout|idle] [--connections 10000] [--room-size 100]
+#                         [--rates 10,25,50,100,200] [--duration 20] [--warmup 5] [--protocol json|messagepack]
+#                         [--postgres] [--idle-connections 19000] [--out DIR] [--update-docs]
+#
+# Everything runs on loopback: the server (Release build, temporary data directory) on 127.0.0.1/127.0.0.2,
+# the relay on 127.0.0.1, the load generator beside them (same cores: the CPU of each is recorded).
+# Results: DIR/fanout-*.json, DIR/idle.json, DIR/summary.md (default DIR: bench/results/hub-<UTC time>).
+# --update-docs copies summary.md into docs/performance.md between the hub-results markers.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+root=$(pwd)
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+
+scenario=all connections=10000 room_size=100 rates=10,25,50,100,200 duration=20 warmup=5 protocol=json
+postgres=0 idle_connections=19000 out="" update_docs=0
+while [ $# -gt 0 ]; do
+  case $1 in
+    --scenario) scenario=$2; shift 2 ;;
+    --connections) connections=$2; shift 2 ;;
+    --room-size) room_size=$2; shift 2 ;;
+    --rates) rates=$2; shift 2 ;;
+    --duration) duration=$2; shift 2 ;;
+    --warmup) warmup=$2; shift 2 ;;
+    --protocol) protocol=$2; shift 2 ;;
+    --postgres) postgres=1; shift ;;
+    --idle-connections) idle_connections=$2; shift 2 ;;
+    --out) out=$2; shift 2 ;;
+    --update-docs) update_docs=1; shift ;;
+    *) echo "unknown option $1" >&2; exit 2 ;;
+  esac
+done
+[ -n "$out" ] || out="$root/bench/results/hub-$(date -u +%Y%m%dT%H%M%SZ)"
+mkdir -p "$out"
+out=$(cd "$out" && pwd)
+
+# ---------------------------------------------------------------- cleanup: only what this script started
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/conntext-bench.XXXXXX")
+chmod 755 "$tmp"
+pids=()
+pg_data="" pg_bin=""
+as_pg() {
+  if [ "$(id -u)" -eq 0 ]; then (cd "$tmp" && runuser -u postgres -- "$@"); else "$@"; fi
+}
+stop_pid() { # stop_pid <pid>: TERM, then KILL after 10 s; only a process of this run (its command line names $tmp)
+  local pid=$1
+  tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" | grep -qF "$tmp" || return 0 # gone, or the pid was reused
+  kill "$pid" 2>/dev/null || return 0
+  for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
+  kill -9 "$pid" 2>/dev/null || true
+}
+# shellcheck disable=SC2317 # via trap
+cleanup() {
+  for pid in "${pids[@]}"; do stop_pid "$pid"; done
+  if [ -n "$pg_data" ] && [ -f "$pg_data/postmaster.pid" ]; then
+    as_pg "$pg_bin/pg_ctl" -D "$pg_data" -m immediate stop >/dev/null 2>&1 || true
+  fi
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+free_port() {
+  local port
+  while :; do
+    port=$(( (RANDOM * 32768 + RANDOM) % 20000 + 20000 ))
+    [ -z "$(ss -ltnH "sport = :$port" 2>/dev/null)" ] && { echo "$port"; return; }
+  done
+}
+wait_http() { # wait_http <url> <pid> <log>: up to 180 s (the machine may be busy), while the process lives
+  for _ in $(seq 1800); do
+    curl -fs -o /dev/null "$1" && return 0
+    kill -0 "$2" 2>/dev/null || { echo "process $2 exited; its log:" >&2; tail -n 30 "$3" >&2; return 1; }
+    sleep 0.1
+  done
+  echo "no answer from $1 after 180 s; log:" >&2; tail -n 30 "$3" >&2; return 1
+}
+
+# ---------------------------------------------------------------- build
+echo "== Publishing the server and the load generator (Release)"
+dotnet publish src/ConnText.Server -c Release -o "$tmp/server" -v q -nologo >"$tmp/publish.log" 2>&1 || { cat "$tmp/publish.log"; exit 1; }
+dotnet publish bench/ConnText.LoadTest -c Release -o "$tmp/loadtest" -v q -nologo >"$tmp/publish.log" 2>&1 || { cat "$tmp/publish.log"; exit 1; }
+loadtest() { dotnet "$tmp/loadtest/ConnText.LoadTest.dll" "$@"; }
+
+# ---------------------------------------------------------------- machine
+{
+  echo "date_utc=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+  echo "cpu=$(lscpu | sed -n 's/^Model name: *//p' | head -n1)"
+  echo "cores=$(nproc)"
+  echo "memory=$(free -m | awk '/^Mem:/ {print $2 " MiB"}')"
+  echo "kernel=$(uname -r)"
+  echo "dotnet=$(dotnet --version)"
+  echo "node=$(node --version)"
+  echo "loadavg_at_start=$(cut -d' ' -f1-3 /proc/loadavg)"
+  echo "open_files_limit=$(ulimit -n)"
+  echo "command=bench/run-hub.sh --scenario $scenario --connections $connections --room-size $room_size --rates $rates --duration $duration --warmup $warmup --protocol $protocol --idle-connections $idle_connections$([ $postgres -eq 1 ] && echo ' --postgres')"
+} | tee "$out/machine-$scenario.txt"
+
+# ---------------------------------------------------------------- ConnText server
+# start_conntext <name> <users> <provider> [connection string]: migrated database, seeded users, server running.
+# Sets server_pid, server_port, tokens.
+start_conntext() {
+  local name=$1 users=$2 provider=$3 cs=${4:-}
+  local data="$tmp/$name"
+  mkdir -p "$data"
+  local settings=("--ConnText:DataDirectory=$data" "--ConnText:Database:Provider=$provider")
+  if [ "$provider" = Postgres ]; then
+    export ConnectionStrings__Default="$cs"
+  else
+    unset ConnectionStrings__Default
+    cs="Data Source=$data/conntext.db"
+  fi
+  dotnet "$tmp/server/ConnText.Server.dll" migrate "${settings[@]}" >"$data/migrate.log" 2>&1 || { cat "$data/migrate.log"; exit 1; }
+  tokens="$data/tokens.tsv"
+  loadtest seed --provider "$(tr '[:upper:]' '[:lower:]' <<<"$provider")" --connection "$cs" --users "$users" \
+    --room-size "$room_size" --tokens-out "$tokens" --mark-tokens-used true
+  server_port=$(free_port)
+  (cd "$data" && exec dotnet "$tmp/server/ConnText.Server.dll" "${settings[@]}" \
+    --urls="http://127.0.0.1:$server_port;http://127.0.0.2:$server_port" >"$data/server.log" 2>&1) &
+  server_pid=$!
+  pids+=("$server_pid")
+  server_log="$data/server.log"
+  wait_http "http://127.0.0.1:$server_port/health/live" "$server_pid" "$server_log"
+  echo "ConnText ($provider) pid $server_pid on 127.0.0.1:$server_port and 127.0.0.2:$server_port"
+}
+
+stop_server() { # keeps the server's log beside the results
+  stop_pid "$server_pid"
+  cp "$server_log" "$out/server-$(basename "$(dirname "$server_log")").log"
+}
+
+start_postgres() {
+  pg_bin=$(printf '%s\n' /usr/lib/postgresql/*/bin | sort -V | tail -n1)
+  [ -x "$pg_bin/initdb" ] || { echo "PostgreSQL is not installed (bash scripts/test.sh installs it)" >&2; exit 1; }
+  pg_data="$tmp/pg/data"
+  mkdir -p "$pg_data" "$tmp/pg/sock"
+  local pw
+  pw=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
+  echo "$pw" >"$tmp/pg/pwfile"
+  [ "$(id -u)" -eq 0 ] && chown -R postgres:postgres "$tmp/pg"
+  chmod 700 "$pg_data"
+  as_pg "$pg_bin/initdb" -D "$pg_data" -U postgres --pwfile="$tmp/pg/pwfile" -A scram-sha-256 -E UTF8 --locale=C.UTF-8 --no-sync >/dev/null
+  # Durability off (as in scripts/test.sh): the benchmark measures the server, not the disk.
+  cat >>"$pg_data/postgresql.conf" <<CONF
+listen_addresses = '127.0.0.1'
+unix_socket_directories = '$tmp/pg/sock'
+fsync = off
+synchronous_commit = off
+full_page_writes = off
+max_connections = 300
+CONF
+  local port
+  port=$(free_port)
+  as_pg "$pg_bin/pg_ctl" -D "$pg_data" -l "$tmp/pg/log" -o "-p $port" -w -t 60 start >/dev/null
+  pg_cs="Host=127.0.0.1;Port=$port;Username=postgres;Password=$pw;Database=conntext_bench"
+  echo "PostgreSQL on 127.0.0.1:$port"
+}
+
+fanout() { # fanout <target> <port> <pid> <label> <json name>
+  loadtest fanout --target "$1" --urls "http://127.0.0.1:$2" --tokens "$tokens" --connections "$connections" \
+    --room-size "$room_size" --rates "$rates" --duration "$duration" --warmup "$warmup" --protocol "$protocol" \
+    --server-pid "$3" --label "$4" --json "$out/$5.json" | tee "$out/$5.md"
+}
+
+# ---------------------------------------------------------------- fan-out
+if [ "$scenario" = all ] || [ "$scenario" = fanout ]; then
+  echo "== Fan-out: ConnText on SQLite"
+  start_conntext fanout-sqlite "$connections" Sqlite
+  fanout conntext "$server_port" "$server_pid" "ConnText (SQLite)" fanout-1-conntext-sqlite
+  stop_server
+
+  if [ "$postgres" -eq 1 ]; then
+    echo "== Fan-out: ConnText on PostgreSQL"
+    start_postgres
+    start_conntext fanout-postgres "$connections" Postgres "$pg_cs"
+    fanout conntext "$server_port" "$server_pid" "ConnText (PostgreSQL)" fanout-2-conntext-postgres
+    stop_server
+  fi
+
+  echo "== Fan-out: Node.js ws relay (baseline)"
+  cp -r bench/baselines/ws-relay "$tmp/relay"
+  (cd "$tmp/relay" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+  relay_port=$(free_port)
+  PORT=$relay_port node "$tmp/relay/relay.js" >"$tmp/relay.log" 2>&1 &
+  relay_pid=$!
+  pids+=("$relay_pid")
+  for _ in $(seq 100); do grep -q LISTENING "$tmp/relay.log" && break; sleep 0.1; done
+  fanout ws "$relay_port" "$relay_pid" "Node.js ws relay" fanout-9-node-ws
+  stop_pid "$relay_pid"
+fi
+
+# ---------------------------------------------------------------- idle connections
+if [ "$scenario" = all ] || [ "$scenario" = idle ]; then
+  echo "== Idle: $idle_connections hub connections from 2 load-generator processes"
+  start_conntext idle "$idle_connections" Sqlite
+  urls="http://127.0.0.1:$server_port,http://127.0.0.2:$server_port"
+  rss() { awk '/^VmRSS:/ {printf "%.0f", $2 / 1024}' "/proc/$server_pid/status"; }
+  sleep 5
+  points="{\"open\":0,\"rssMiB\":$(rss)}"
+  half=$((idle_connections / 2))
+  offset=0
+  for part in 1 2; do
+    count=$([ $part -eq 1 ] && echo "$half" || echo $((idle_connections - half)))
+    # dotnet itself in the background (not the loadtest function's subshell), so $! is the process to stop.
+    dotnet "$tmp/loadtest/ConnText.LoadTest.dll" idle --urls "$urls" --tokens "$tokens" --offset "$offset" \
+      --count "$count" --hold 3600 --ready-file "$tmp/ready-$part" >"$tmp/idle-$part.log" 2>&1 &
+    pids+=("$!")
+    for _ in $(seq 6000); do [ -s "$tmp/ready-$part" ] && break; sleep 0.1; done
+    [ -s "$tmp/ready-$part" ] || { echo "idle part $part did not finish connecting"; tail "$tmp/idle-$part.log"; exit 1; }
+    offset=$((offset + count))
+    sleep 10 # let the server's GC settle
+    read -r open1 _ <"$tmp/ready-1"
+    open2=0
+    [ $part -eq 2 ] && read -r open2 _ <"$tmp/ready-2"
+    points="$points,{\"open\":$((open1 + open2)),\"rssMiB\":$(rss)}"
+    echo "part $part: $(cat "$tmp/ready-$part") (open failed seconds generator-RSS-MiB); server RSS $(rss) MiB"
+  done
+  echo "{\"connections\":$idle_connections,\"processes\":2,\"points\":[$points]}" >"$out/idle.json"
+  for pid in "${pids[@]}"; do stop_pid "$pid"; done # the two idle processes (and anything else still running)
+  stop_server
+fi
+
+# ---------------------------------------------------------------- summary
+loadtest summarize --dir "$out" >/dev/null
+cat "$out/machine-$scenario.txt" "$out/summary.md"
+if [ "$update_docs" -eq 1 ]; then
+  {
+    sed '/<!-- hub-results:start -->/q' docs/performance.md
+    echo
+    echo "Run of $(sed -n 's/^date_utc=//p' "$out/machine-$scenario.txt") (load average at start $(sed -n 's/^loadavg_at_start=//p' "$out/machine-$scenario.txt")), \`$(sed -n 's/^command=//p' "$out/machine-$scenario.txt")\`:"
+    echo
+    cat "$out/summary.md"
+    sed -n '/<!-- hub-results:end -->/,$p' docs/performance.md
+  } >"$tmp/performance.md"
+  cp "$tmp/performance.md" docs/performance.md
+  echo "docs/performance.md updated"
+fi
+echo "Results in $out"
