@@ -35,7 +35,7 @@ public class HubSerializationBenchmarks
         var at = new DateTimeOffset(2026, 11, 26, 10, 0, 0, TimeSpan.Zero);
         var text = new string('x', 100);
         var stored = new MessageResponse(messageId, conversation, 42, MessageKinds.Text, sender, Guid.NewGuid(), text, null, null, null,
-            at, null, null, [], []);
+            at, null, null, [], [], []);
         message = new InvocationMessage("EventAppended",
             [new EventAppendedEvent(conversation, 42, ConversationEventKinds.MessageCreated, sender, at, messageId, stored, null, null)]);
         jsonBytes = json.GetMessageBytes(message).ToArray();
