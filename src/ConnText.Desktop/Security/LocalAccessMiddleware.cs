@@ -28,7 +28,7 @@ internal sealed partial class LocalAccessMiddleware(RequestDelegate next, Launch
         var origin = request.Headers.Origin;
         if (origin.Count > 1
             || (origin.Count == 1 && !string.Equals(origin[0], "http://" + expectedHost, StringComparison.Ordinal))
-            || (origin.Count == 0 && context.WebSockets.IsWebSocketRequest))
+            || (origin.Count == 0 && IsWebSocketHandshake(request)))
         {
             await RefuseAsync(context, "origin");
             return;
@@ -64,6 +64,12 @@ internal sealed partial class LocalAccessMiddleware(RequestDelegate next, Launch
 
         await next(context);
     }
+
+    // From the headers: the WebSocket feature that IsWebSocketRequest consults is added later in the pipeline.
+    private static bool IsWebSocketHandshake(HttpRequest request) =>
+        request.HttpContext.WebSockets.IsWebSocketRequest
+        || request.Headers.Upgrade.Any(u => u?.Contains("websocket", StringComparison.OrdinalIgnoreCase) == true)
+        || HttpMethods.IsConnect(request.Method);
 
     private Task RefuseAsync(HttpContext context, string check)
     {
