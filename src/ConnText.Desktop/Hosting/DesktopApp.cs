@@ -80,6 +80,10 @@ internal static partial class DesktopApp
         });
         builder.Services.AddHostedService<EngineService>();
         builder.Services.AddSingleton<IAppShell, DesktopShell>();
+        builder.Services.AddSingleton(services => new UiPreferences
+        {
+            DefaultServer = services.GetRequiredService<IOptions<DesktopOptions>>().Value.DefaultServer ?? "",
+        });
         builder.Services.AddConnTextUI();
 
         builder.Services.AddRazorComponents().AddInteractiveServerComponents();

@@ -20,6 +20,9 @@ internal sealed class DesktopOptions
     /// </summary>
     public string SystemBrowser { get; set; } = "default";
 
+    /// <summary>The server address "Add account" suggests (scripts/run.sh sets it to the server it starts).</summary>
+    public string? DefaultServer { get; set; }
+
     /// <summary>How often the engine refreshes conversation lists while connected.</summary>
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(5);
 

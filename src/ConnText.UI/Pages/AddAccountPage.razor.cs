@@ -29,6 +29,8 @@ public sealed partial class AddAccountPage : IDisposable
         signIn?.Dispose();
     }
 
+    protected override void OnInitialized() => server = Preferences.DefaultServer;
+
     protected override void OnAfterRender(bool firstRender)
     {
         if (firstRender && RendererInfo.IsInteractive)

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace ConnText.UI.Shell;
 
@@ -8,7 +9,7 @@ public static class UIServiceCollectionExtensions
     /// <summary>Adds the UI's own services.</summary>
     public static IServiceCollection AddConnTextUI(this IServiceCollection services)
     {
-        services.AddSingleton<UiPreferences>();
+        services.TryAddSingleton<UiPreferences>(); // the host may have registered its own, with its defaults
         return services;
     }
 }

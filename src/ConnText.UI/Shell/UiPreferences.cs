@@ -6,6 +6,9 @@ public sealed class UiPreferences
     /// <summary>"auto" (follow the system), "light" or "dark".</summary>
     public string Theme { get; private set; } = "auto";
 
+    /// <summary>The server address "Add account" suggests (the host's ConnText:Desktop:DefaultServer).</summary>
+    public string DefaultServer { get; set; } = "";
+
     /// <summary>Raised after a preference changed.</summary>
     public event EventHandler? Changed;
 
