@@ -18,6 +18,8 @@ public static class DesktopWindow
     /// <summary>Opens the window's URL in <paramref name="tab"/> and waits until the UI is interactive.</summary>
     public static async Task OpenAsync(BrowserTab tab, DesktopProcess desktop)
     {
+        // Sends go through the outbox and a reconnect may come first (a new conversation): slower on a busy machine.
+        SetDefaultExpectTimeout(20_000);
         await tab.Page.GotoAsync(desktop.LaunchUrl.AbsoluteUri);
         await WaitInteractiveAsync(tab.Page);
     }
