@@ -263,6 +263,12 @@ public sealed partial class AccountSession : IAsyncDisposable
 
                 try
                 {
+                    if (hub.State != HubConnectionState.Disconnected)
+                    {
+                        // Connected but the catch-up failed: start over from a clean connection.
+                        await hub.StopAsync(token);
+                    }
+
                     await Task.Delay(TimeSpan.FromSeconds(2), time, token);
                 }
                 catch (OperationCanceledException)
@@ -281,15 +287,32 @@ public sealed partial class AccountSession : IAsyncDisposable
 
     private async Task CatchUpSafelyAsync()
     {
-        try
+        // Retried while connected: a failed catch-up (the server still starting) must not leave the state "reconnecting".
+        while (!stop.IsCancellationRequested && hub.State == HubConnectionState.Connected)
         {
-            await CatchUpAsync(stop.Token);
-        }
-#pragma warning disable CA1031 // a failed catch-up is retried on the next reconnect; it is logged
-        catch (Exception ex)
+            try
+            {
+                await CatchUpAsync(stop.Token);
+                return;
+            }
+            catch (OperationCanceledException) when (stop.IsCancellationRequested)
+            {
+                return;
+            }
+#pragma warning disable CA1031 // logged and retried
+            catch (Exception ex)
 #pragma warning restore CA1031
-        {
-            LogConnectFailed(logger, Account.Server, ex);
+            {
+                LogConnectFailed(logger, Account.Server, ex);
+                try
+                {
+                    await Task.Delay(TimeSpan.FromSeconds(2), time, stop.Token);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+            }
         }
     }
 
