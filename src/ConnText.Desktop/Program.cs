@@ -1,0 +1,3 @@
+using ConnText.Desktop.Hosting;
+
+return await DesktopApp.RunAsync(args);

@@ -1,0 +1,135 @@
+using ConnText.Client.Api;
+using ConnText.Client.Sessions;
+using ConnText.Client.Store;
+using ConnText.Contracts.Conversations;
+using Microsoft.AspNetCore.Components;
+
+namespace ConnText.UI.Components;
+
+/// <summary>One conversation: history with scroll-back, composer, reply, edit, delete, reactions.</summary>
+public sealed partial class ChatView
+{
+    private static readonly string[] QuickReactions = ["👍", "❤️", "😂"];
+
+    private int limit = AccountSession.PageSize;
+    private bool loading;
+    private string draft = "";
+    private MessageResponse? replyTo;
+    private MessageResponse? editing;
+    private string? actionError;
+
+    [Parameter]
+    [EditorRequired]
+    public AccountSession Session { get; set; } = null!;
+
+    [Parameter]
+    public Guid ConversationId { get; set; }
+
+    private StoredConversation? Stored => Session.Store.Conversation(ConversationId);
+
+    private IReadOnlyList<MessageResponse> Messages => Session.Store.Messages(ConversationId, limit);
+
+    private IEnumerable<OutboxEntry> Pending => Session.Store.Outbox().Where(e => e.ConversationId == ConversationId);
+
+    protected override async Task OnAfterRenderAsync(bool firstRender)
+    {
+        // Shown means read: the read marker follows what this view displayed.
+        if (Stored is { Unread: > 0 })
+        {
+            await Session.MarkReadAsync(ConversationId, CancellationToken.None);
+        }
+    }
+
+    private async Task LoadOlderAsync()
+    {
+        loading = true;
+        try
+        {
+            if (Session.Store.Messages(ConversationId, limit + AccountSession.PageSize).Count <= limit)
+            {
+                await Session.LoadOlderAsync(ConversationId, CancellationToken.None);
+            }
+
+            limit += AccountSession.PageSize;
+        }
+        catch (Exception ex) when (ex is HttpRequestException or ApiException or TaskCanceledException)
+        {
+            actionError = "Could not load older messages: " + ex.Message;
+        }
+        finally
+        {
+            loading = false;
+        }
+    }
+
+    private async Task SubmitAsync()
+    {
+        var text = draft.Trim();
+        if (text.Length == 0)
+        {
+            return;
+        }
+
+        actionError = null;
+        if (editing is { } message)
+        {
+            if (await RunAsync(() => Session.EditAsync(ConversationId, message.Id, text, CancellationToken.None)))
+            {
+                editing = null;
+                draft = "";
+            }
+
+            return;
+        }
+
+        Session.Send(ConversationId, text, replyTo?.Id);
+        replyTo = null;
+        draft = "";
+    }
+
+    private void StartReply(MessageResponse message)
+    {
+        editing = null;
+        replyTo = message;
+    }
+
+    private void StartEdit(MessageResponse message)
+    {
+        replyTo = null;
+        editing = message;
+        draft = message.Text ?? "";
+    }
+
+    private void CancelContext()
+    {
+        if (editing is not null)
+        {
+            draft = "";
+        }
+
+        editing = null;
+        replyTo = null;
+    }
+
+    private Task<bool> ReactAsync(MessageResponse message, string emoji) =>
+        RunAsync(() => Session.ToggleReactionAsync(message, emoji, CancellationToken.None));
+
+    private Task<bool> DeleteAsync(MessageResponse message) =>
+        RunAsync(() => Session.DeleteAsync(ConversationId, message.Id, CancellationToken.None));
+
+    private async Task<bool> RunAsync(Func<Task> action)
+    {
+        try
+        {
+            actionError = null;
+            await action();
+            return true;
+        }
+        catch (Exception ex) when (ex is HttpRequestException or ApiException or TaskCanceledException)
+        {
+            // Edits, deletes and reactions need the server; unlike messages they are not queued.
+            actionError = Session.State == ConnectionState.Online ? ex.Message : "You are offline; try again when connected.";
+            return false;
+        }
+    }
+}

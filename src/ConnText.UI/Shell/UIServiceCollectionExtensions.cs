@@ -1,0 +1,15 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace ConnText.UI.Shell;
+
+/// <summary>Registers what the UI's components need besides the engine and the shell.</summary>
+public static class UIServiceCollectionExtensions
+{
+    /// <summary>Adds the UI's own services.</summary>
+    public static IServiceCollection AddConnTextUI(this IServiceCollection services)
+    {
+        services.TryAddSingleton<UiPreferences>(); // the host may have registered its own, with its defaults
+        return services;
+    }
+}
