@@ -136,7 +136,7 @@ internal sealed partial class CallCommands(
         var done = 0;
         var expired = await db.Calls.AsNoTracking()
             .Where(c => c.State == CallStates.Ringing && c.RingDeadline <= now)
-            .Select(c => c.Id).Take(100).ToListAsync(cancellationToken);
+            .OrderBy(c => c.Id).Select(c => c.Id).Take(100).ToListAsync(cancellationToken);
         foreach (var callId in expired)
         {
             await RunAsync(async ct =>
@@ -154,7 +154,7 @@ internal sealed partial class CallCommands(
         var cutoff = now - options.Value.DisconnectGrace;
         var dropped = await db.CallParticipants.AsNoTracking()
             .Where(p => p.State == CallParticipantStates.Joined && p.DisconnectedAt != null && p.DisconnectedAt <= cutoff)
-            .Select(p => new { p.CallId, p.UserId, p.DeviceId }).Take(100).ToListAsync(cancellationToken);
+            .OrderBy(p => p.CallId).ThenBy(p => p.DeviceId).Select(p => new { p.CallId, p.UserId, p.DeviceId }).Take(100).ToListAsync(cancellationToken);
         foreach (var drop in dropped)
         {
             await RunAsync(async ct =>

@@ -57,7 +57,7 @@ internal sealed partial class FileJanitor(
     {
         var now = time.GetUtcNow();
         var expired = await db.FileUploads.AsNoTracking().Where(u => u.ExpiresAt <= now)
-            .Select(u => u.Id).Take(Batch).ToListAsync(cancellationToken);
+            .OrderBy(u => u.Id).Select(u => u.Id).Take(Batch).ToListAsync(cancellationToken);
         var removed = 0;
         foreach (var id in expired)
         {
@@ -89,7 +89,7 @@ internal sealed partial class FileJanitor(
         var cutoff = time.GetUtcNow() - options.Value.UnreferencedFileGracePeriod;
         var candidates = await db.Files.AsNoTracking()
             .Where(f => !db.MessageAttachments.Any(a => a.FileId == f.Id) && (f.DetachedAt ?? f.CreatedAt) <= cutoff)
-            .Select(f => new { f.Id, f.Sha256 }).Take(Batch).ToListAsync(cancellationToken);
+            .OrderBy(f => f.Id).Select(f => new { f.Id, f.Sha256 }).Take(Batch).ToListAsync(cancellationToken);
         var removed = 0;
         foreach (var file in candidates)
         {
