@@ -10,6 +10,7 @@ namespace ConnText.Contracts.Accounts;
 /// <param name="LastSeenAt">When the device last refreshed its tokens.</param>
 /// <param name="ExpiresAt">When the sign-in ends at the latest.</param>
 /// <param name="Current">Whether this is the session of the calling token.</param>
+/// <param name="DeviceKeyFingerprint">SHA-256 of the device's registered public key (SubjectPublicKeyInfo), lowercase hex; null before it registered one.</param>
 public sealed record SessionResponse(
     Guid Id,
     string DeviceName,
@@ -19,4 +20,13 @@ public sealed record SessionResponse(
     DateTimeOffset CreatedAt,
     DateTimeOffset LastSeenAt,
     DateTimeOffset ExpiresAt,
-    bool Current);
+    bool Current,
+    string? DeviceKeyFingerprint = null);
+
+/// <summary>The device key a desktop app registers for its session.</summary>
+/// <param name="Certificate">The device's self-signed X.509 certificate (ECDSA P-256), DER, base64.</param>
+public sealed record DeviceKeyRequest(string? Certificate);
+
+/// <summary>The registered device key.</summary>
+/// <param name="Fingerprint">SHA-256 of the public key (SubjectPublicKeyInfo), lowercase hex.</param>
+public sealed record DeviceKeyResponse(string Fingerprint);

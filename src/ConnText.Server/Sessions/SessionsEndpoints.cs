@@ -38,7 +38,51 @@ internal static class SessionsEndpoints
             .WithSummary("Sign out every other device")
             .WithDescription("Revokes all of my sessions except the one making this request.");
 
+        // The app's own login registers its device key; a personal access token has no session to register it for.
+        group.MapPut("/current/device-key", RegisterDeviceKeyAsync).RequireAuthorization(ApiScopes.InteractivePolicy)
+            .WithName("RegisterDeviceKey")
+            .WithSummary("Register this device's public key")
+            .WithDescription("The desktop app's device identity: a self-signed X.509 certificate with an ECDSA P-256 key, "
+                + "created on the device and never leaving it. Stored with the calling session; registering the same key "
+                + "again is harmless, a different key for the same session is refused (a new key needs a new sign-in).")
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status409Conflict);
+
         return group;
+    }
+
+    private static async Task<Results<Ok<DeviceKeyResponse>, ValidationProblem, ProblemHttpResult>> RegisterDeviceKeyAsync(
+        DeviceKeyRequest request, ClaimsPrincipal user, ConnTextDbContext db, CancellationToken cancellationToken)
+    {
+        if (!DeviceKeys.TryRead(request.Certificate, out var publicKey, out var error))
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["certificate"] = [error] },
+                type: ProblemTypes.Validation, title: "The device key is not valid");
+        }
+
+        var (userId, current) = (user.UserId(), user.SessionId());
+        var encoded = Convert.ToBase64String(publicKey);
+        // Conditional: two registrations racing cannot both set different keys.
+        var set = await db.Sessions.Where(s => s.Id == current && s.UserId == userId && s.RevokedAt == null && s.DevicePublicKey == null)
+            .ExecuteUpdateAsync(s => s.SetProperty(x => x.DevicePublicKey, encoded), cancellationToken);
+        if (set == 0)
+        {
+            var stored = await db.Sessions.AsNoTracking().Where(s => s.Id == current && s.UserId == userId && s.RevokedAt == null)
+                .Select(s => new { s.DevicePublicKey }).FirstOrDefaultAsync(cancellationToken);
+            if (stored is null)
+            {
+                return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, type: ProblemTypes.NotFound,
+                    title: "Not Found", detail: "This token belongs to no active session.");
+            }
+
+            if (stored.DevicePublicKey != encoded)
+            {
+                return TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, type: ProblemTypes.Conflict, title: "Conflict",
+                    detail: "This session already has a different device key; sign in again to register a new one.");
+            }
+        }
+
+        return TypedResults.Ok(new DeviceKeyResponse(DeviceKeys.Fingerprint(encoded)));
     }
 
     private static async Task<Ok<List<SessionResponse>>> ListAsync(ClaimsPrincipal user, ConnTextDbContext db, TimeProvider time, CancellationToken cancellationToken)
@@ -50,7 +94,8 @@ internal static class SessionsEndpoints
             .OrderByDescending(s => s.LastSeenAt)
             .ToListAsync(cancellationToken);
         return TypedResults.Ok(sessions.Select(s => new SessionResponse(
-            s.Id, s.DeviceName, s.Platform, s.ClientId, s.IpAddress, s.CreatedAt, s.LastSeenAt, s.ExpiresAt, s.Id == current)).ToList());
+            s.Id, s.DeviceName, s.Platform, s.ClientId, s.IpAddress, s.CreatedAt, s.LastSeenAt, s.ExpiresAt, s.Id == current,
+            s.DevicePublicKey is null ? null : DeviceKeys.Fingerprint(s.DevicePublicKey))).ToList());
     }
 
     private static async Task<Results<NoContent, ProblemHttpResult>> RevokeAsync(
