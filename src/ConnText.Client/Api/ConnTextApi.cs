@@ -4,6 +4,7 @@ using System.Text.Json;
 using ConnText.Client.Auth;
 using ConnText.Contracts.Accounts;
 using ConnText.Contracts.Conversations;
+using ConnText.Contracts.Realtime;
 
 namespace ConnText.Client.Api;
 
@@ -76,6 +77,14 @@ public sealed class ConnTextApi : IDisposable
     /// <summary>Moves the user's read marker forward to <paramref name="sequence"/>.</summary>
     public Task<ReadStateResponse> MarkReadAsync(Guid conversationId, long sequence, CancellationToken cancellationToken) =>
         SendAsync<ReadStateResponse>(HttpMethod.Post, $"conversations/{conversationId}/read", new MarkReadRequest(sequence), cancellationToken);
+
+    /// <summary>Registers this device's certificate for the session of these tokens; returns the key's fingerprint.</summary>
+    public Task<DeviceKeyResponse> RegisterDeviceKeyAsync(ReadOnlyMemory<byte> certificate, CancellationToken cancellationToken) =>
+        SendAsync<DeviceKeyResponse>(HttpMethod.Put, "sessions/current/device-key", new DeviceKeyRequest(Convert.ToBase64String(certificate.Span)), cancellationToken);
+
+    /// <summary>The presence of up to 100 users the user shares a conversation with.</summary>
+    public Task<IReadOnlyList<PresenceResponse>> GetPresenceAsync(IEnumerable<Guid> userIds, CancellationToken cancellationToken) =>
+        GetAsync<IReadOnlyList<PresenceResponse>>("presence?" + string.Join('&', userIds.Select(id => $"userId={id}")), cancellationToken);
 
     /// <summary>Searches the user directory by username or display name prefix.</summary>
     public Task<PageResponse<UserSummary>> SearchUsersAsync(string query, CancellationToken cancellationToken) =>

@@ -1,6 +1,8 @@
+using System.Collections.Concurrent;
 using System.Threading.Channels;
 using ConnText.Client.Api;
 using ConnText.Client.Auth;
+using ConnText.Client.Devices;
 using ConnText.Client.Store;
 using ConnText.Contracts.Conversations;
 using ConnText.Contracts.Realtime;
@@ -20,18 +22,23 @@ public sealed partial class AccountSession : IAsyncDisposable
     /// <summary>How many messages a conversation shows at first and loads per step back.</summary>
     public const int PageSize = 50;
 
+    private static readonly TimeSpan TypingInterval = TimeSpan.FromSeconds(2);
+
     private readonly HubConnection hub;
     private readonly TokenKeeper tokens;
     private readonly ILogger logger;
     private readonly TimeProvider time;
-    private readonly TimeSpan pollInterval;
     private readonly CancellationTokenSource stop = new();
     private readonly SemaphoreSlim syncGate = new(1, 1);
     private readonly SemaphoreSlim outboxGate = new(1, 1);
-    private readonly SemaphoreSlim wake = new(0);
-    private readonly Channel<EventAppendedEvent> pushed = Channel.CreateUnbounded<EventAppendedEvent>(new UnboundedChannelOptions { SingleReader = true });
+    // Pushed events that touch the store, applied one at a time in the order they arrived.
+    private readonly Channel<object> pushed = Channel.CreateUnbounded<object>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly ConcurrentDictionary<(Guid Conversation, Guid User), DateTimeOffset> typing = new();
+    private readonly ConcurrentDictionary<Guid, PresenceChangedEvent> presence = new();
+    private readonly ConcurrentDictionary<Guid, DateTimeOffset> typingSent = new();
+    private readonly DeviceIdentity? device;
     private TaskCompletionSource closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private volatile bool rejoin;
+    private bool deviceRegistered;
     private Task? running;
     private Task? applying;
 
@@ -41,7 +48,7 @@ public sealed partial class AccountSession : IAsyncDisposable
         Account = account;
         this.logger = logger;
         time = options.Time;
-        pollInterval = options.PollInterval;
+        device = options.Device;
         tokens = new TokenKeeper(new TokenFile(Path.Combine(directory, "tokens.json")), new OAuthTokenClient(options.TokenHttp, account.Server, time), time);
         Api = new ConnTextApi(account.Server, tokens);
         Store = new LocalStore(Path.Combine(directory, "store.db"), account.UserId);
@@ -51,6 +58,15 @@ public sealed partial class AccountSession : IAsyncDisposable
             .Build();
         // Handlers only queue: the client runs them on its receive loop, where awaiting an invocation (Sync) would deadlock.
         hub.On<EventAppendedEvent>(RealtimeEvents.EventAppended, appended => { pushed.Writer.TryWrite(appended); });
+        hub.On<ConversationAddedEvent>(RealtimeEvents.ConversationAdded, added => { pushed.Writer.TryWrite(added); });
+        hub.On<ConversationRemovedEvent>(RealtimeEvents.ConversationRemoved, removed => { pushed.Writer.TryWrite(removed); });
+        hub.On<ReadReceiptEvent>(RealtimeEvents.ReadReceipt, receipt => { pushed.Writer.TryWrite(receipt); });
+        hub.On<TypingEvent>(RealtimeEvents.TypingEvent, OnTyping);
+        hub.On<PresenceChangedEvent>(RealtimeEvents.PresenceChanged, changed =>
+        {
+            presence[changed.UserId] = changed;
+            OnChanged();
+        });
         hub.Reconnecting += _ =>
         {
             SetState(ConnectionState.Reconnecting);
@@ -91,6 +107,33 @@ public sealed partial class AccountSession : IAsyncDisposable
     /// <summary>The last problem worth showing (a refused message, a failed action), or <see langword="null"/>.</summary>
     public string? LastError { get; private set; }
 
+    /// <summary>The members typing in a conversation right now (never the user).</summary>
+    public IReadOnlyList<Guid> TypingIn(Guid conversationId)
+    {
+        var now = time.GetUtcNow();
+        return [.. typing.Where(t => t.Key.Conversation == conversationId && t.Value > now).Select(t => t.Key.User)];
+    }
+
+    /// <summary>A user's presence as last heard (<c>online</c>, <c>away</c>, <c>offline</c>), or <see langword="null"/> if unknown.</summary>
+    public PresenceChangedEvent? PresenceOf(Guid userId) => presence.GetValueOrDefault(userId);
+
+    /// <summary>
+    /// Tells the conversation's members that the user is typing: at most every 2 s per conversation (the server
+    /// throttles as well), best effort, dropped while offline.
+    /// </summary>
+    public void Typing(Guid conversationId)
+    {
+        var now = time.GetUtcNow();
+        if (hub.State != HubConnectionState.Connected
+            || (typingSent.TryGetValue(conversationId, out var last) && now - last < TypingInterval))
+        {
+            return;
+        }
+
+        typingSent[conversationId] = now;
+        _ = SendTypingAsync(conversationId);
+    }
+
     /// <summary>Starts connecting in the background; returns at once.</summary>
     public void Start()
     {
@@ -130,12 +173,23 @@ public sealed partial class AccountSession : IAsyncDisposable
         return Api.ReactAsync(message.ConversationId, message.Id, emoji, add: !mine, cancellationToken);
     }
 
-    /// <summary>Creates a conversation and joins its realtime group.</summary>
+    /// <summary>Creates a conversation (the server puts this account's connections into it and announces it).</summary>
     public async Task<ConversationResponse> CreateConversationAsync(CreateConversationRequest request, CancellationToken cancellationToken)
     {
         var created = await Api.CreateConversationAsync(request, cancellationToken);
-        Store.UpsertConversation(created, created.LastSequence);
-        RequestRejoin();
+        await syncGate.WaitAsync(cancellationToken);
+        try
+        {
+            if (Store.Conversation(created.Id) is null) // A direct conversation that existed already is here.
+            {
+                await AddConversationAsync(created, cancellationToken);
+            }
+        }
+        finally
+        {
+            syncGate.Release();
+        }
+
         OnChanged();
         return created;
     }
@@ -213,7 +267,6 @@ public sealed partial class AccountSession : IAsyncDisposable
         stop.Dispose();
         syncGate.Dispose();
         outboxGate.Dispose();
-        wake.Dispose();
     }
 
     private async Task RunAsync()
@@ -225,24 +278,9 @@ public sealed partial class AccountSession : IAsyncDisposable
             {
                 closed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
                 await hub.StartAsync(token);
-                rejoin = false;
                 await CatchUpAsync(token);
-                while (hub.State != HubConnectionState.Disconnected)
-                {
-                    await Task.WhenAny(closed.Task, wake.WaitAsync(pollInterval, token));
-                    token.ThrowIfCancellationRequested();
-                    if (hub.State == HubConnectionState.Connected && !rejoin)
-                    {
-                        await RefreshConversationsAsync(token);
-                    }
-
-                    if (rejoin && hub.State == HubConnectionState.Connected)
-                    {
-                        // The server puts a connection into its conversations' groups when it connects, and announces
-                        // no new conversation yet: reconnecting joins the new one's group (the resume loses nothing).
-                        await hub.StopAsync(token);
-                    }
-                }
+                // From here the client reconnects by itself (Reconnected catches up); only a close it gives up on comes back here.
+                await closed.Task.WaitAsync(token);
             }
             catch (OperationCanceledException) when (token.IsCancellationRequested)
             {
@@ -277,12 +315,6 @@ public sealed partial class AccountSession : IAsyncDisposable
                 }
             }
         }
-    }
-
-    private void RequestRejoin()
-    {
-        rejoin = true;
-        wake.Release();
     }
 
     private async Task CatchUpSafelyAsync()
@@ -320,7 +352,6 @@ public sealed partial class AccountSession : IAsyncDisposable
     private async Task CatchUpAsync(CancellationToken cancellationToken)
     {
         await RefreshConversationsAsync(cancellationToken);
-        rejoin = false; // Connected just now: already in every group the list shows.
         await syncGate.WaitAsync(cancellationToken);
         try
         {
@@ -336,6 +367,60 @@ public sealed partial class AccountSession : IAsyncDisposable
 
         SetState(ConnectionState.Online);
         await FlushOutboxAsync(cancellationToken);
+        await RefreshPresenceAsync(Store.Conversations().SelectMany(c => c.Conversation.Members), cancellationToken);
+        await RegisterDeviceAsync(cancellationToken);
+    }
+
+    /// <summary>Once per start: tells the server this session's device key (idempotent there).</summary>
+    private async Task RegisterDeviceAsync(CancellationToken cancellationToken)
+    {
+        if (device is null || deviceRegistered)
+        {
+            return;
+        }
+
+        try
+        {
+            var registered = await Api.RegisterDeviceKeyAsync(device.Certificate, cancellationToken);
+            deviceRegistered = true;
+            LogDeviceRegistered(logger, Account.Server, registered.Fingerprint);
+        }
+        catch (ApiException ex) when (ex.Status == 409)
+        {
+            // The session has another key (this device's files were replaced): only a new sign-in can register it.
+            deviceRegistered = true;
+            LastError = "This device's identity changed since you signed in: remove and add the account again to register it.";
+            OnChanged();
+        }
+        catch (Exception ex) when (ex is HttpRequestException or ApiException or TaskCanceledException)
+        {
+            LogActionFailed(logger, "register the device key", ex); // Tried again after the next reconnect.
+        }
+    }
+
+    /// <summary>
+    /// Presence of these members as of now (everyone at connect, a new conversation's members when it arrives): the
+    /// server sends changes only, so a state that did not change since would otherwise stay unknown.
+    /// </summary>
+    private async Task RefreshPresenceAsync(IEnumerable<ConversationMemberResponse> members, CancellationToken cancellationToken)
+    {
+        var others = members.Select(m => m.UserId).Where(id => id != Account.UserId).Distinct().ToList();
+        try
+        {
+            foreach (var chunk in others.Chunk(100))
+            {
+                foreach (var state in await Api.GetPresenceAsync(chunk, cancellationToken))
+                {
+                    presence[state.UserId] = new PresenceChangedEvent(state.UserId, state.State, state.LastSeenAt);
+                }
+            }
+
+            OnChanged();
+        }
+        catch (Exception ex) when (ex is HttpRequestException or ApiException or TaskCanceledException)
+        {
+            LogActionFailed(logger, "load presence", ex); // Dots stay unknown until events arrive.
+        }
     }
 
     private async Task RefreshConversationsAsync(CancellationToken cancellationToken)
@@ -352,36 +437,43 @@ public sealed partial class AccountSession : IAsyncDisposable
             }
         }
 
-        var added = false;
         foreach (var conversation in fresh)
         {
             if (known.Contains(conversation.Id))
             {
                 Store.UpsertConversation(conversation, conversation.LastSequence);
-                continue;
             }
-
-            // New here: start from the newest page of history; Sync brings anything after the listed sequence.
-            Store.UpsertConversation(conversation, conversation.LastSequence);
-            var history = await Api.HistoryAsync(conversation.Id, null, PageSize, cancellationToken);
-            foreach (var message in history.Items)
+            else
             {
-                Store.UpsertMessage(message);
+                await AddConversationAsync(conversation, cancellationToken);
             }
-
-            if (!history.HasMore)
-            {
-                Store.HistoryComplete(conversation.Id);
-            }
-
-            added = true;
         }
 
-        if (added)
+        // Left or removed while this device was away.
+        foreach (var gone in known.Except(fresh.Select(c => c.Id)))
         {
-            rejoin = true;
-            OnChanged();
+            Store.RemoveConversation(gone);
         }
+
+        OnChanged();
+    }
+
+    /// <summary>A conversation new here: start from the newest page of history; Sync brings anything after it.</summary>
+    private async Task AddConversationAsync(ConversationResponse conversation, CancellationToken cancellationToken)
+    {
+        Store.UpsertConversation(conversation, conversation.LastSequence);
+        var history = await Api.HistoryAsync(conversation.Id, null, PageSize, cancellationToken);
+        foreach (var message in history.Items)
+        {
+            Store.UpsertMessage(message);
+        }
+
+        if (!history.HasMore)
+        {
+            Store.HistoryComplete(conversation.Id);
+        }
+
+        _ = RefreshPresenceAsync(conversation.Members, stop.Token);
     }
 
     private async Task SyncConversationAsync(Guid conversationId, CancellationToken cancellationToken)
@@ -408,25 +500,34 @@ public sealed partial class AccountSession : IAsyncDisposable
     private async Task ApplyPushedAsync()
     {
         var token = stop.Token;
-        await foreach (var appended in pushed.Reader.ReadAllAsync(token))
+        await foreach (var item in pushed.Reader.ReadAllAsync(token))
         {
             await syncGate.WaitAsync(token);
             try
             {
-                var stored = Store.Conversation(appended.ConversationId);
-                if (stored is null || appended.Sequence <= stored.AppliedSequence)
+                switch (item)
                 {
-                    continue; // Unknown yet (the list refresh brings it), or already applied by a Sync.
-                }
-
-                if (appended.Sequence == stored.AppliedSequence + 1)
-                {
-                    Apply(appended, notify: true);
-                    OnChanged();
-                }
-                else
-                {
-                    await SyncConversationAsync(appended.ConversationId, token); // A gap: something was missed.
+                    case EventAppendedEvent appended:
+                        await ApplyPushedEventAsync(appended, token);
+                        break;
+                    case ConversationAddedEvent added when Store.Conversation(added.ConversationId) is null:
+                        // Already in its realtime group (the server put this connection there); events pushed before
+                        // this point were skipped as unknown and are in the page fetched now.
+                        await AddConversationAsync(await Api.GetConversationAsync(added.ConversationId, token), token);
+                        await SyncConversationAsync(added.ConversationId, token);
+                        break;
+                    case ConversationRemovedEvent removed:
+                        Store.RemoveConversation(removed.ConversationId);
+                        OnChanged();
+                        break;
+                    case ReadReceiptEvent receipt when receipt.UserId == Account.UserId:
+                        Store.SetLastRead(receipt.ConversationId, receipt.Sequence); // Read on another device.
+                        OnChanged();
+                        break;
+                    case ReadReceiptEvent receipt:
+                        Store.SetMemberRead(receipt.ConversationId, receipt.UserId, receipt.Sequence);
+                        OnChanged();
+                        break;
                 }
             }
 #pragma warning disable CA1031 // one event that cannot be applied must not stop the others; Sync repairs it later
@@ -439,6 +540,70 @@ public sealed partial class AccountSession : IAsyncDisposable
             {
                 syncGate.Release();
             }
+        }
+    }
+
+    private async Task ApplyPushedEventAsync(EventAppendedEvent appended, CancellationToken cancellationToken)
+    {
+        var stored = Store.Conversation(appended.ConversationId);
+        if (stored is null || appended.Sequence <= stored.AppliedSequence)
+        {
+            return; // Unknown yet (its ConversationAdded or the list refresh brings it), or already applied by a Sync.
+        }
+
+        if (appended.Sequence == stored.AppliedSequence + 1)
+        {
+            Apply(appended, notify: true);
+            OnChanged();
+        }
+        else
+        {
+            await SyncConversationAsync(appended.ConversationId, cancellationToken); // A gap: something was missed.
+        }
+    }
+
+    private void OnTyping(TypingEvent typed)
+    {
+        if (typed.UserId == Account.UserId)
+        {
+            return;
+        }
+
+        var expires = TimeSpan.FromMilliseconds(Math.Clamp(typed.ExpiresAfterMs, 0, 30_000));
+        typing[(typed.ConversationId, typed.UserId)] = time.GetUtcNow() + expires;
+        OnChanged();
+        _ = ExpireTypingAsync(expires);
+    }
+
+    private async Task ExpireTypingAsync(TimeSpan after)
+    {
+        try
+        {
+            await Task.Delay(after + TimeSpan.FromMilliseconds(50), time, stop.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            return;
+        }
+
+        var now = time.GetUtcNow();
+        foreach (var expired in typing.Where(t => t.Value <= now).ToList())
+        {
+            typing.TryRemove(expired);
+        }
+
+        OnChanged();
+    }
+
+    private async Task SendTypingAsync(Guid conversationId)
+    {
+        try
+        {
+            await hub.InvokeAsync(RealtimeEvents.Typing, conversationId, stop.Token);
+        }
+        catch (Exception ex) when (ex is HubException or InvalidOperationException or IOException or OperationCanceledException)
+        {
+            LogActionFailed(logger, "send typing", ex); // Ephemeral: nothing to retry.
         }
     }
 
@@ -460,6 +625,11 @@ public sealed partial class AccountSession : IAsyncDisposable
             }
 
             Store.UpsertMessage(message);
+            if (appended.Kind == ConversationEventKinds.MessageCreated && message.SenderId is { } sender)
+            {
+                typing.TryRemove((appended.ConversationId, sender), out _); // Their message ends their typing.
+            }
+
             if (notify && appended.Kind == ConversationEventKinds.MessageCreated && message.SenderId != Account.UserId && message.Kind == MessageKinds.Text)
             {
                 MessageReceived?.Invoke(this, new MessageEventArgs(this, message));
@@ -553,6 +723,9 @@ public sealed partial class AccountSession : IAsyncDisposable
     [LoggerMessage(Level = LogLevel.Information, Message = "Connection to {Server} failed or dropped")]
     private static partial void LogConnectFailed(ILogger logger, Uri server, Exception exception);
 
+    [LoggerMessage(Level = LogLevel.Information, Message = "Device key registered with {Server}: {Fingerprint}")]
+    private static partial void LogDeviceRegistered(ILogger logger, Uri server, string fingerprint);
+
     [LoggerMessage(Level = LogLevel.Information, Message = "Could not {Action}")]
     private static partial void LogActionFailed(ILogger logger, string action, Exception exception);
 }
@@ -563,8 +736,8 @@ public sealed class AccountSessionOptions
     /// <summary>The clock.</summary>
     public TimeProvider Time { get; init; } = TimeProvider.System;
 
-    /// <summary>How often the conversation list is refreshed while connected (new conversations are not pushed yet).</summary>
-    public TimeSpan PollInterval { get; init; } = TimeSpan.FromSeconds(5);
+    /// <summary>This device's identity, registered with each account's server once connected; none when null.</summary>
+    public DeviceIdentity? Device { get; init; }
 
     /// <summary>The HTTP client for the token endpoint.</summary>
     public HttpClient TokenHttp { get; init; } = new();
@@ -581,6 +754,24 @@ public static class RealtimeEvents
 
     /// <summary>Client-to-server: events after a sequence.</summary>
     public const string Sync = "Sync";
+
+    /// <summary>Client-to-server: the user is typing in a conversation.</summary>
+    public const string Typing = "Typing";
+
+    /// <summary>Server-to-client: a member is typing.</summary>
+    public const string TypingEvent = "Typing";
+
+    /// <summary>Server-to-client: a member's read marker moved.</summary>
+    public const string ReadReceipt = "ReadReceipt";
+
+    /// <summary>Server-to-client: a user's presence changed.</summary>
+    public const string PresenceChanged = "PresenceChanged";
+
+    /// <summary>Server-to-client: the user became a member of a conversation.</summary>
+    public const string ConversationAdded = "ConversationAdded";
+
+    /// <summary>Server-to-client: the user is no longer a member of a conversation.</summary>
+    public const string ConversationRemoved = "ConversationRemoved";
 }
 
 /// <summary>A new message from someone else in one of the accounts.</summary>

@@ -119,6 +119,48 @@ public sealed class LocalStore : IDisposable
         }
     }
 
+    /// <summary>Moves a member's read marker ("seen by") forward in the stored conversation.</summary>
+    public void SetMemberRead(Guid conversationId, Guid userId, long sequence)
+    {
+        lock (gate)
+        {
+            var stored = Conversation(conversationId);
+            var member = stored?.Conversation.Members.FirstOrDefault(m => m.UserId == userId);
+            if (stored is null || member is null || member.LastReadSequence >= sequence)
+            {
+                return;
+            }
+
+            var conversation = stored.Conversation with
+            {
+                Members = [.. stored.Conversation.Members.Select(m => m.UserId == userId ? m with { LastReadSequence = sequence } : m)],
+            };
+            using var command = Command("UPDATE conversations SET json = $json WHERE id = $id",
+                ("$id", Key(conversationId)), ("$json", JsonSerializer.Serialize(conversation, Json)));
+            command.ExecuteNonQuery();
+        }
+    }
+
+    /// <summary>Forgets a conversation the user is no longer a member of: its messages and unsent messages too.</summary>
+    public void RemoveConversation(Guid conversationId)
+    {
+        lock (gate)
+        {
+            using var transaction = connection.BeginTransaction();
+            foreach (var table in new[] { "messages", "outbox" })
+            {
+                using var command = Command($"DELETE FROM {table} WHERE conversation_id = $id", ("$id", Key(conversationId)));
+                command.Transaction = transaction;
+                command.ExecuteNonQuery();
+            }
+
+            using var conversation = Command("DELETE FROM conversations WHERE id = $id", ("$id", Key(conversationId)));
+            conversation.Transaction = transaction;
+            conversation.ExecuteNonQuery();
+            transaction.Commit();
+        }
+    }
+
     /// <summary>Marks that history has been loaded back to the first message.</summary>
     public void HistoryComplete(Guid conversationId)
     {

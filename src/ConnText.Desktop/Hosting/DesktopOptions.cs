@@ -23,8 +23,8 @@ internal sealed class DesktopOptions
     /// <summary>The server address "Add account" suggests (scripts/run.sh sets it to the server it starts).</summary>
     public string? DefaultServer { get; set; }
 
-    /// <summary>How often the engine refreshes conversation lists while connected.</summary>
-    public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(5);
+    /// <summary>Where notifications go: <c>auto</c>, <c>freedesktop</c> (D-Bus), <c>window</c> (web notifications) or <c>off</c>.</summary>
+    public string Notifications { get; set; } = "auto";
 
     public string ResolveDataDirectory()
     {

@@ -87,6 +87,14 @@ public sealed partial class ChatView
         draft = "";
     }
 
+    private void OnDraftInput()
+    {
+        if (editing is null && draft.Length > 0)
+        {
+            Session.Typing(ConversationId);
+        }
+    }
+
     private void StartReply(MessageResponse message)
     {
         editing = null;

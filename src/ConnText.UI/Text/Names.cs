@@ -40,7 +40,37 @@ public static class Names
         }
 
         var who = message.SenderId == me ? "You" : Member(conversation, message.SenderId);
-        return $"{who}: {message.Text}";
+        return $"{who}: {MarkdownRenderer.ToPlainText(message.Text)}";
+    }
+
+    /// <summary>"Online", "Away", "Last seen 14:02" or "Offline".</summary>
+    public static string Presence(ConnText.Contracts.Realtime.PresenceChangedEvent? presence) => presence switch
+    {
+        { State: "online" } => "Online",
+        { State: "away" } => "Away",
+        { LastSeenAt: { } seen } => "Last seen " + seen.ToLocalTime().ToString("d MMM HH:mm", System.Globalization.CultureInfo.InvariantCulture),
+        _ => "Offline",
+    };
+
+    /// <summary>"Alice is typing…", "Alice and Bob are typing…", "3 people are typing…".</summary>
+    public static string Typing(ConversationResponse conversation, IReadOnlyList<Guid> userIds) => userIds.Count switch
+    {
+        0 => "",
+        1 => $"{Member(conversation, userIds[0])} is typing…",
+        2 => $"{Member(conversation, userIds[0])} and {Member(conversation, userIds[1])} are typing…",
+        _ => $"{userIds.Count} people are typing…",
+    };
+
+    /// <summary>"Seen" in a direct conversation; "Seen by Alice, Bob" in a group; empty when nobody has.</summary>
+    public static string SeenBy(ConversationResponse conversation, MessageResponse message, Guid me)
+    {
+        var readers = conversation.Members.Where(m => m.UserId != me && m.LastReadSequence >= message.Sequence).Select(m => m.DisplayName).ToList();
+        if (readers.Count == 0)
+        {
+            return "";
+        }
+
+        return conversation.Kind == ConversationKinds.Direct ? "Seen" : "Seen by " + string.Join(", ", readers);
     }
 
     /// <summary>The sentence for a system message.</summary>

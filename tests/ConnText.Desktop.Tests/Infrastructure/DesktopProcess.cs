@@ -68,15 +68,21 @@ public sealed class DesktopProcess : IAsyncDisposable
     }
 
     /// <summary>Starts an instance on <paramref name="dataDirectory"/> (a fresh one when null) and waits for its URL.</summary>
-    public static async Task<DesktopProcess> StartAsync(string? dataDirectory = null, params string[] extraArgs)
+    public static Task<DesktopProcess> StartAsync(string? dataDirectory = null, params string[] extraArgs) =>
+        StartAsync(dataDirectory, null, extraArgs);
+
+    /// <summary>Starts an instance with extra environment variables (a desktop session of the test's own, say).</summary>
+    public static async Task<DesktopProcess> StartAsync(string? dataDirectory, IReadOnlyDictionary<string, string>? environment, params string[] extraArgs)
     {
-        var desktop = Launch(dataDirectory, extraArgs);
+        var desktop = Launch(dataDirectory, environment, extraArgs);
         desktop.LaunchUrl = new Uri(await desktop.NextUrlAsync(TimeSpan.FromSeconds(60)));
         return desktop;
     }
 
     /// <summary>Starts the executable without waiting for anything (a second launch, for one).</summary>
-    public static DesktopProcess Launch(string? dataDirectory, params string[] extraArgs)
+    public static DesktopProcess Launch(string? dataDirectory, params string[] extraArgs) => Launch(dataDirectory, null, extraArgs);
+
+    private static DesktopProcess Launch(string? dataDirectory, IReadOnlyDictionary<string, string>? environment, string[] extraArgs)
     {
         var owns = dataDirectory is null;
         dataDirectory ??= Directory.CreateTempSubdirectory("conntext-desktop-").FullName;
@@ -90,7 +96,6 @@ public sealed class DesktopProcess : IAsyncDisposable
         info.ArgumentList.Add("--headless");
         info.ArgumentList.Add("--data-dir=" + dataDirectory);
         info.ArgumentList.Add("--ConnText:Desktop:SystemBrowser=stdout");
-        info.ArgumentList.Add("--ConnText:Desktop:PollInterval=00:00:01");
         foreach (var arg in extraArgs)
         {
             info.ArgumentList.Add(arg);
@@ -99,6 +104,14 @@ public sealed class DesktopProcess : IAsyncDisposable
         info.Environment["DOTNET_NOLOGO"] = "1";
         info.Environment.Remove("ASPNETCORE_ENVIRONMENT");
         info.Environment.Remove("DOTNET_ENVIRONMENT");
+        // Outside a desktop session of the test's own, no notification reaches the real one (if any).
+        info.Environment.Remove("DBUS_SESSION_BUS_ADDRESS");
+        info.Environment.Remove("XDG_RUNTIME_DIR");
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            info.Environment[name] = value;
+        }
+
         return new DesktopProcess(Process.Start(info)!, dataDirectory, owns);
     }
 
