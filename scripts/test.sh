@@ -90,6 +90,11 @@ ensure_pkg redis-server redis-server
 ensure_pkg turnserver coturn
 ensure_pkg ip iproute2
 ensure_pkg unshare util-linux
+# Desktop notifications: the tests start their own X server, session bus and notification daemon, and watch the bus.
+ensure_pkg Xvfb xvfb
+ensure_pkg dbus-daemon dbus-daemon
+ensure_pkg dbus-monitor dbus-bin
+ensure_pkg dunst dunst
 # The Debian package may have started a system-wide coturn on 3478; the tests never use it.
 
 # ---------------------------------------------------------------- temp dir

@@ -1,7 +1,9 @@
 using System.Net;
 using ConnText.Client.Auth;
+using ConnText.Client.Devices;
 using ConnText.Client.Sessions;
 using ConnText.Desktop.Launch;
+using ConnText.Desktop.Notifications;
 using ConnText.Desktop.Security;
 using ConnText.UI;
 using ConnText.UI.Shell;
@@ -72,11 +74,17 @@ internal static partial class DesktopApp
         builder.Services.AddSingleton(services =>
         {
             var options = services.GetRequiredService<IOptions<DesktopOptions>>().Value;
+            var dataDirectory = options.ResolveDataDirectory();
             return new AccountManager(
-                options.ResolveDataDirectory(),
+                dataDirectory,
                 services.GetRequiredService<ISystemBrowser>(),
                 services.GetRequiredService<ILoggerFactory>(),
-                new AccountSessionOptions { Time = services.GetRequiredService<TimeProvider>(), PollInterval = options.PollInterval });
+                new AccountSessionOptions
+                {
+                    Time = services.GetRequiredService<TimeProvider>(),
+                    // Created on first run; every account registers it as the device of its session.
+                    Device = DeviceIdentity.LoadOrCreate(dataDirectory, Environment.MachineName),
+                });
         });
         builder.Services.AddHostedService<EngineService>();
         builder.Services.AddSingleton<IAppShell, DesktopShell>();
@@ -85,6 +93,7 @@ internal static partial class DesktopApp
             DefaultServer = services.GetRequiredService<IOptions<DesktopOptions>>().Value.DefaultServer ?? "",
         });
         builder.Services.AddConnTextUI();
+        builder.Services.AddDesktopNotifications(builder.Configuration.GetSection(DesktopOptions.Section).Get<DesktopOptions>() ?? new DesktopOptions());
 
         builder.Services.AddRazorComponents().AddInteractiveServerComponents();
 

@@ -2,12 +2,17 @@ using ConnText.Client.Sessions;
 using ConnText.Contracts.Conversations;
 using ConnText.UI.Shell;
 using Microsoft.AspNetCore.Components;
+using Microsoft.JSInterop;
 
 namespace ConnText.UI.Pages;
 
 /// <summary>The main screen: account switcher, conversation list, and the open conversation.</summary>
-public sealed partial class HomePage : IDisposable
+public sealed partial class HomePage : IAsyncDisposable
 {
+    private DotNetObjectReference<HomePage>? self;
+    private IJSObjectReference? activityModule;
+    private IJSObjectReference? activityWatch;
+    private bool focused;
     private bool interactive;
     private bool creating;
     private Guid? accountId;
@@ -17,6 +22,12 @@ public sealed partial class HomePage : IDisposable
 
     [Inject]
     private UiPreferences Preferences { get; set; } = null!;
+
+    [Inject]
+    private WindowActivity Activity { get; set; } = null!;
+
+    [Inject]
+    private IJSRuntime JS { get; set; } = null!;
 
     /// <summary>The account to show first (after adding one).</summary>
     [SupplyParameterFromQuery(Name = "account")]
@@ -42,28 +53,111 @@ public sealed partial class HomePage : IDisposable
         }
     }
 
-    public void Dispose()
+    public async ValueTask DisposeAsync()
     {
         Accounts.Changed -= OnChanged;
         Preferences.Changed -= OnChanged;
+        Activity.OpenRequested -= OnOpenRequested;
+        Activity.WebNotificationRequested -= OnWebNotificationRequested;
+        Activity.Remove(this);
+        try
+        {
+            if (activityWatch is not null)
+            {
+                await activityWatch.InvokeVoidAsync("dispose");
+                await activityWatch.DisposeAsync();
+            }
+
+            if (activityModule is not null)
+            {
+                await activityModule.DisposeAsync();
+            }
+        }
+        catch (JSDisconnectedException)
+        {
+            // The window is gone already.
+        }
+
+        self?.Dispose();
     }
+
+    /// <summary>Called by the window: whether it is focused and visible.</summary>
+    [JSInvokable]
+    public void ReportFocus(bool hasFocus)
+    {
+        focused = hasFocus;
+        Report();
+    }
+
+    /// <summary>Called by the window when the user clicked a web notification.</summary>
+    [JSInvokable]
+    public Task OpenFromNotification(Guid account, Guid conversation) => InvokeAsync(() =>
+    {
+        Open(account, conversation);
+        StateHasChanged();
+    });
 
     protected override void OnInitialized()
     {
         accountId = InitialAccount;
         Accounts.Changed += OnChanged;
         Preferences.Changed += OnChanged;
+        Activity.OpenRequested += OnOpenRequested;
+        Activity.WebNotificationRequested += OnWebNotificationRequested;
+        if (Activity.TakePendingOpen() is { } pending)
+        {
+            Open(pending.Account, pending.Conversation);
+        }
     }
 
-    protected override void OnAfterRender(bool firstRender)
+    protected override async Task OnAfterRenderAsync(bool firstRender)
     {
         if (firstRender && RendererInfo.IsInteractive)
         {
             // Tests (and anything automating the window) wait for this before clicking: before it, clicks go nowhere.
             interactive = true;
             StateHasChanged();
+            self = DotNetObjectReference.Create(this);
+            activityModule = await JS.InvokeAsync<IJSObjectReference>("import", "./_content/ConnText.UI/window-activity.js");
+            activityWatch = await activityModule.InvokeAsync<IJSObjectReference>("watch", self);
         }
     }
+
+    private void Report() => Activity.Report(this, focused, Session?.Account.Id, creating ? null : ConversationId);
+
+    private void Open(Guid account, Guid conversation)
+    {
+        accountId = account;
+        ConversationId = conversation;
+        creating = false;
+        Report();
+    }
+
+    private void OnOpenRequested(object? sender, OpenConversationEventArgs e) => _ = InvokeAsync(() =>
+    {
+        Open(e.AccountId, e.ConversationId);
+        StateHasChanged();
+    });
+
+    private void OnWebNotificationRequested(object? sender, WebNotificationEventArgs e) => _ = InvokeAsync(async () =>
+    {
+        if (activityModule is null || self is null)
+        {
+            return;
+        }
+
+        try
+        {
+            await activityModule.InvokeAsync<bool>("notify", self, e.Title, e.Body, e.AccountId, e.ConversationId);
+        }
+        catch (JSException)
+        {
+            // Notifications refused or unsupported in this browser: nothing else to do.
+        }
+        catch (JSDisconnectedException)
+        {
+        }
+    });
 
     private void OnChanged(object? sender, EventArgs e) => _ = InvokeAsync(StateHasChanged);
 
@@ -72,19 +166,26 @@ public sealed partial class HomePage : IDisposable
         accountId = session.Account.Id;
         ConversationId = null;
         creating = false;
+        Report();
     }
 
     private void SelectConversation(Guid id)
     {
         ConversationId = id;
         creating = false;
+        Report();
     }
 
-    private void StartNewConversation() => creating = true;
+    private void StartNewConversation()
+    {
+        creating = true;
+        Report();
+    }
 
     private void ConversationCreated(ConversationResponse conversation)
     {
         creating = false;
         ConversationId = conversation.Id;
+        Report();
     }
 }

@@ -9,6 +9,7 @@ public static class UIServiceCollectionExtensions
     /// <summary>Adds the UI's own services.</summary>
     public static IServiceCollection AddConnTextUI(this IServiceCollection services)
     {
+        services.TryAddSingleton<WindowActivity>();
         services.TryAddSingleton<UiPreferences>(); // the host may have registered its own, with its defaults
         return services;
     }

@@ -66,6 +66,16 @@ public sealed class MultiAccountTests(Chromium chromium) : IAsyncLifetime
         await page.Locator("[data-conversation='dave']").ClickAsync();
         await Expect(DesktopWindow.SentMessages(page).Last).ToHaveTextAsync("Practice at 7?");
         await Expect(carolAccount.Locator("[data-testid=account-unread]")).ToHaveCountAsync(0);
+
+        // Both servers know this device by the same key: the one in its data directory.
+        var device = ConnText.Client.Devices.DeviceIdentity.LoadOrCreate(desktop.DataDirectory, "unused");
+        using var carolApi = await SignedInUsers.SignInAsync(club, "carol");
+        using var aliceApi = await SignedInUsers.SignInAsync(work, "alice");
+        foreach (var api in new[] { carolApi, aliceApi })
+        {
+            var sessions = (await api.GetFromJsonAsync<List<SessionResponse>>("/api/v1/sessions"))!;
+            Assert.Contains(sessions, s => s.DeviceKeyFingerprint == device.Fingerprint);
+        }
         window.AssertNoProblems("in the window");
     }
 }

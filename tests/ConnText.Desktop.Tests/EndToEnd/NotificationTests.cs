@@ -1,0 +1,81 @@
+using System.Net.Http.Json;
+using ConnText.Browser.Tests.Infrastructure;
+using ConnText.Contracts.Accounts;
+using ConnText.Contracts.Conversations;
+using ConnText.Desktop.Tests.Infrastructure;
+using ConnText.Server.Tests.Infrastructure;
+using Microsoft.Playwright;
+using static Microsoft.Playwright.Assertions;
+
+namespace ConnText.Desktop.Tests.EndToEnd;
+
+/// <summary>
+/// OS notifications: a desktop in a session of the test's own (Xvfb, a D-Bus session bus, the dunst notification
+/// daemon) raises a freedesktop notification for a message it is not showing, as dbus-monitor sees it on the bus;
+/// clicking it in dunst opens the conversation in the window.
+/// </summary>
+[Collection(DesktopChromiumGroup.Name)]
+public sealed class NotificationTests(Chromium chromium) : IAsyncLifetime
+{
+    private DesktopSession session = null!;
+    private ServerInstance server = null!;
+    private DesktopProcess desktop = null!;
+    private BrowserTab window = null!;
+
+    public async Task InitializeAsync()
+    {
+        session = await DesktopSession.StartAsync();
+        server = await TestServers.StartAsync();
+        desktop = await DesktopProcess.StartAsync(null, session.Environment);
+        window = await BrowserTab.OpenAsync(chromium);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await window.DisposeAsync();
+        await desktop.DisposeAsync();
+        await server.DisposeAsync();
+        await session.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task MessageWhileNotShown_RaisesAFreedesktopNotification_ClickingItOpensTheConversation()
+    {
+        await SignedInUsers.RegisterAsync(server, "alice");
+        using var bob = await SignedInUsers.RegisterAndSignInAsync(server, "bob");
+        await DesktopWindow.OpenAsync(window, desktop);
+        await DesktopWindow.AddAccountAsync(chromium, window, desktop, server.Address, "alice");
+        var page = window.Page;
+        await Expect(DesktopWindow.Connection(page)).ToHaveAttributeAsync("data-state", "online");
+
+        // Alice's window shows no conversation; Bob writes to her.
+        var alice = (await bob.GetFromJsonAsync<PageResponse<UserSummary>>("/api/v1/users?q=alice"))!.Items.Single();
+        using var created = await bob.PostAsJsonAsync("/api/v1/conversations", new CreateConversationRequest(ConversationKinds.Direct, [alice.Id]));
+        var conversation = (await created.Content.ReadFromJsonAsync<ConversationResponse>())!;
+        await SendAsync(bob, conversation.Id, "Lunch at **noon**? <b>sure</b>");
+
+        // Plain text (no Markdown), markup escaped for servers that interpret it, a normal urgency.
+        var call = await session.WaitForNotificationAsync(TimeSpan.FromSeconds(30), "string \"bob\"", "Lunch at noon? &lt;b&gt;sure&lt;/b&gt;");
+        Assert.Contains("string \"ConnText\"", call, StringComparison.Ordinal);
+        Assert.Contains("string \"default\"", call, StringComparison.Ordinal);
+        Assert.Contains("byte 1", call, StringComparison.Ordinal);
+
+        // A mention is urgent.
+        await SendAsync(bob, conversation.Id, "@alice are you there?");
+        var mention = await session.WaitForNotificationAsync(TimeSpan.FromSeconds(30), "@alice are you there?");
+        Assert.Contains("byte 2", mention, StringComparison.Ordinal);
+        Assert.Equal(2, session.NotifyCalls().Count);
+
+        // The user clicks the notification on top: the window opens that conversation.
+        await session.ClickNotificationAsync();
+        await Expect(page.Locator(".chat-header h1")).ToHaveTextAsync("bob", new() { Timeout = 20_000 });
+        await Expect(DesktopWindow.SentMessages(page).Last).ToHaveTextAsync("@alice are you there?");
+        window.AssertNoProblems("in the window");
+    }
+
+    private static async Task SendAsync(HttpClient client, Guid conversationId, string text)
+    {
+        using var sent = await client.PostAsJsonAsync($"/api/v1/conversations/{conversationId}/messages", new SendMessageRequest(Guid.NewGuid(), text));
+        sent.EnsureSuccessStatusCode();
+    }
+}

@@ -1,0 +1,91 @@
+using ConnText.Contracts.Conversations;
+using ConnText.Contracts.Files;
+using ConnText.UI.Shell;
+
+namespace ConnText.Desktop.Tests.Notifications;
+
+/// <summary>When a message raises a notification: not the user's own, not what they are looking at, muted only for mentions.</summary>
+public sealed class NotificationDecisionTests
+{
+    private static readonly Guid Account = Guid.NewGuid();
+    private static readonly Guid Me = Guid.NewGuid();
+    private static readonly Guid Bob = Guid.NewGuid();
+    private static readonly Guid ConversationId = Guid.NewGuid();
+
+    [Fact]
+    public void Decide_MessageFromSomeoneElse_NoWindow_Notifies()
+    {
+        Assert.Equal((true, false), NotificationPolicy.Decide(Conversation(), Account, Me, Message(Bob), new WindowActivity()));
+    }
+
+    [Fact]
+    public void Decide_OwnMessageFromAnotherDevice_DoesNotNotify()
+    {
+        Assert.False(NotificationPolicy.Decide(Conversation(), Account, Me, Message(Me), new WindowActivity()).Notify);
+    }
+
+    [Fact]
+    public void Decide_FocusedWindowShowsTheConversation_DoesNotNotify()
+    {
+        var activity = new WindowActivity();
+        activity.Report("window", focused: true, Account, ConversationId);
+        Assert.False(NotificationPolicy.Decide(Conversation(), Account, Me, Message(Bob), activity).Notify);
+    }
+
+    [Theory]
+    [InlineData(false, true)] // the window shows it but is in the background
+    [InlineData(true, false)] // the window is focused on another conversation
+    public void Decide_ConversationNotInView_Notifies(bool focused, bool sameConversation)
+    {
+        var activity = new WindowActivity();
+        activity.Report("window", focused, Account, sameConversation ? ConversationId : Guid.NewGuid());
+        Assert.True(NotificationPolicy.Decide(Conversation(), Account, Me, Message(Bob), activity).Notify);
+    }
+
+    [Fact]
+    public void Decide_SameConversationIdInAnotherAccount_StillNotifies()
+    {
+        var activity = new WindowActivity();
+        activity.Report("window", focused: true, Guid.NewGuid(), ConversationId);
+        Assert.True(NotificationPolicy.Decide(Conversation(), Account, Me, Message(Bob), activity).Notify);
+    }
+
+    [Fact]
+    public void Decide_Muted_OnlyMentionsNotify()
+    {
+        var muted = Conversation() with { Muted = true };
+        Assert.False(NotificationPolicy.Decide(muted, Account, Me, Message(Bob), new WindowActivity()).Notify);
+        Assert.Equal((true, true), NotificationPolicy.Decide(muted, Account, Me, Message(Bob, mentions: [Me]), new WindowActivity()));
+    }
+
+    [Fact]
+    public void Decide_DeletedOrSystemOrUnknownConversation_DoesNotNotify()
+    {
+        var activity = new WindowActivity();
+        Assert.False(NotificationPolicy.Decide(Conversation(), Account, Me, Message(Bob) with { DeletedAt = DateTimeOffset.UtcNow }, activity).Notify);
+        Assert.False(NotificationPolicy.Decide(Conversation(), Account, Me, Message(Bob) with { Kind = MessageKinds.System }, activity).Notify);
+        Assert.False(NotificationPolicy.Decide(null, Account, Me, Message(Bob), activity).Notify);
+    }
+
+    [Fact]
+    public void WindowGoesAway_ItsReportNoLongerCounts()
+    {
+        var activity = new WindowActivity();
+        activity.Report("window", focused: true, Account, ConversationId);
+        activity.Remove("window");
+        Assert.False(activity.HasWindow);
+        Assert.True(NotificationPolicy.Decide(Conversation(), Account, Me, Message(Bob), activity).Notify);
+    }
+
+    private static ConversationResponse Conversation() => new(
+        ConversationId, ConversationKinds.Direct, null, null, DateTimeOffset.UtcNow, DateTimeOffset.UtcNow, 1,
+        [
+            new ConversationMemberResponse(Me, "me", "Me", "member", DateTimeOffset.UtcNow, 0),
+            new ConversationMemberResponse(Bob, "bob", "Bob", "member", DateTimeOffset.UtcNow, 0),
+        ],
+        null, 0, 0, false, "member");
+
+    private static MessageResponse Message(Guid sender, IReadOnlyList<Guid>? mentions = null) => new(
+        Guid.NewGuid(), ConversationId, 2, MessageKinds.Text, sender, Guid.NewGuid(), "hi", null, null, null,
+        DateTimeOffset.UtcNow, null, null, [], mentions ?? [], Array.Empty<FileResponse>());
+}
