@@ -14,6 +14,9 @@ internal sealed class DesktopOptions
     /// <summary>A Chromium-family browser to use for the window instead of searching PATH.</summary>
     public string? Browser { get; set; }
 
+    /// <summary>Extra arguments for the window's browser, separated by spaces (e.g. <c>--force-device-scale-factor=1.5</c>).</summary>
+    public string? BrowserArguments { get; set; }
+
     /// <summary>
     /// How sign-in opens the system browser: <c>default</c> (xdg-open / open / start), <c>stdout</c> (print the URL
     /// on a <c>CONNTEXT_SIGNIN_URL</c> line: automation and tests), or a program to run with the URL.

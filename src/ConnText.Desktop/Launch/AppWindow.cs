@@ -57,6 +57,11 @@ internal sealed partial class AppWindow(IOptions<DesktopOptions> options, ILogge
             info.ArgumentList.Add("--no-sandbox"); // Chromium refuses to run as root with its sandbox.
         }
 
+        foreach (var extra in (settings.BrowserArguments ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            info.ArgumentList.Add(extra);
+        }
+
         lock (gate)
         {
             browser?.Dispose();

@@ -31,9 +31,12 @@ public static class DesktopWindow
     /// "Add account" in the window, then the sign-in in the system browser (a second, separate browser context, as the
     /// system browser shares nothing with the app window), up to the account showing in the window.
     /// </summary>
-    public static async Task AddAccountAsync(Chromium chromium, BrowserTab window, DesktopProcess desktop, Uri server, string username)
+    public static Task AddAccountAsync(Chromium chromium, BrowserTab window, DesktopProcess desktop, Uri server, string username) =>
+        AddAccountAsync(chromium, window.Page, desktop, server, username);
+
+    /// <summary>The same in any page showing the desktop's UI (the real app window, say).</summary>
+    public static async Task AddAccountAsync(Chromium chromium, IPage page, DesktopProcess desktop, Uri server, string username)
     {
-        var page = window.Page;
         await page.GetByRole(AriaRole.Link, new() { Name = "Add account" }).First.ClickAsync();
         await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Add account" })).ToBeVisibleAsync();
         await WaitInteractiveAsync(page);

@@ -82,7 +82,14 @@ public sealed class DesktopProcess : IAsyncDisposable
     /// <summary>Starts the executable without waiting for anything (a second launch, for one).</summary>
     public static DesktopProcess Launch(string? dataDirectory, params string[] extraArgs) => Launch(dataDirectory, null, extraArgs);
 
-    private static DesktopProcess Launch(string? dataDirectory, IReadOnlyDictionary<string, string>? environment, string[] extraArgs)
+    /// <summary>
+    /// Starts the executable as a user does on a desktop: with its window (no <c>--headless</c>), in the display and
+    /// session of <paramref name="environment"/>; returns at once.
+    /// </summary>
+    public static DesktopProcess LaunchWindowed(string? dataDirectory, IReadOnlyDictionary<string, string> environment, params string[] extraArgs) =>
+        Launch(dataDirectory, environment, extraArgs, headless: false);
+
+    private static DesktopProcess Launch(string? dataDirectory, IReadOnlyDictionary<string, string>? environment, string[] extraArgs, bool headless = true)
     {
         var owns = dataDirectory is null;
         dataDirectory ??= Directory.CreateTempSubdirectory("conntext-desktop-").FullName;
@@ -93,7 +100,11 @@ public sealed class DesktopProcess : IAsyncDisposable
             UseShellExecute = false,
         };
         info.ArgumentList.Add(AssemblyPath());
-        info.ArgumentList.Add("--headless");
+        if (headless)
+        {
+            info.ArgumentList.Add("--headless");
+        }
+
         info.ArgumentList.Add("--data-dir=" + dataDirectory);
         info.ArgumentList.Add("--ConnText:Desktop:SystemBrowser=stdout");
         foreach (var arg in extraArgs)
