@@ -637,7 +637,8 @@ public sealed partial class AccountSession : IAsyncDisposable
         }
 
         Store.Applied(appended.ConversationId, appended.Sequence, appended.CreatedAt);
-        if (appended.Kind is ConversationEventKinds.MemberJoined or ConversationEventKinds.MemberLeft)
+        if (appended.Kind is ConversationEventKinds.MemberJoined or ConversationEventKinds.MemberLeft
+            or ConversationEventKinds.MemberRoleChanged or ConversationEventKinds.ConversationUpdated)
         {
             _ = RefreshConversationSafelyAsync(appended.ConversationId);
         }

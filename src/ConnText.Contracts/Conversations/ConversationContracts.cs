@@ -68,6 +68,7 @@ public sealed record ConversationMemberResponse(
 /// <param name="LastReadSequence">My last read sequence.</param>
 /// <param name="Muted">Whether I muted this conversation.</param>
 /// <param name="MyRole">My role.</param>
+/// <param name="AvatarUrl">The group's avatar (a 256×256 PNG, for members), versioned; null without one.</param>
 public sealed record ConversationResponse(
     Guid Id,
     string Kind,
@@ -81,7 +82,8 @@ public sealed record ConversationResponse(
     int UnreadCount,
     long LastReadSequence,
     bool Muted,
-    string MyRole);
+    string MyRole,
+    string? AvatarUrl = null);
 
 /// <summary>One page of my conversations, most recent activity first.</summary>
 /// <param name="Items">The conversations on this page.</param>

@@ -48,6 +48,9 @@ internal sealed class Conversation
     public DateTimeOffset CreatedAt { get; set; }
 
     public DateTimeOffset LastActivityAt { get; set; }
+
+    /// <summary>When the group's avatar was last set (its URL's version); null without one.</summary>
+    public DateTimeOffset? AvatarUpdatedAt { get; set; }
 }
 
 /// <summary>A user's membership in a conversation with their role and per-conversation state.</summary>

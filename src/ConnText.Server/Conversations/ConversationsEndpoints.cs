@@ -84,6 +84,7 @@ internal static class ConversationsEndpoints
             .ProducesProblem(StatusCodes.Status409Conflict);
 
         GroupAdministration.Map(group);
+        GroupAvatars.Map(group);
         return group;
     }
 
@@ -494,7 +495,8 @@ internal static class ConversationsEndpoints
             return new ConversationResponse(
                 c.Id, c.Kind, c.Title, c.Topic, c.CreatedAt, c.LastActivityAt, c.LastSequence,
                 all.Select(m => new ConversationMemberResponse(m.UserId, m.Username ?? "", m.DisplayName, m.Role, m.JoinedAt, m.LastReadSequence)).ToList(),
-                lastResponses.GetValueOrDefault(c.Id), unread.GetValueOrDefault(c.Id), mine.LastReadSequence, mine.Muted, mine.Role);
+                lastResponses.GetValueOrDefault(c.Id), unread.GetValueOrDefault(c.Id), mine.LastReadSequence, mine.Muted, mine.Role,
+                GroupAvatars.UrlFor(c));
         }).ToList();
     }
 }

@@ -73,7 +73,7 @@ internal sealed partial class ProblemExceptionHandler(IProblemDetailsService pro
         return exception.StatusCode switch
         {
             StatusCodes.Status413PayloadTooLarge => "The request body is larger than this endpoint accepts.",
-            StatusCodes.Status415UnsupportedMediaType => "This endpoint accepts a JSON body with Content-Type: application/json.",
+            StatusCodes.Status415UnsupportedMediaType => "This endpoint does not take a body of this Content-Type (JSON bodies are application/json, uploads name their type; see the API reference).",
             // The framework's wording ("Implicit body inferred ... Did you mean to use a Service instead?")
             // speaks to the server's developer, not to the API client.
             _ when exception.Message.Contains("no body was provided", StringComparison.Ordinal) =>

@@ -58,7 +58,7 @@ internal static class ProblemResponses
         {
             StatusCodes.Status404NotFound => "No resource exists at this path.",
             StatusCodes.Status413PayloadTooLarge => "The request body is larger than this endpoint accepts.",
-            StatusCodes.Status415UnsupportedMediaType => "This endpoint accepts a JSON body with Content-Type: application/json.",
+            StatusCodes.Status415UnsupportedMediaType => "This endpoint does not take a body of this Content-Type (JSON bodies are application/json, uploads name their type; see the API reference).",
             _ => null,
         };
 

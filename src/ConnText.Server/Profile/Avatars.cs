@@ -57,56 +57,14 @@ internal static partial class Avatars
         HttpContext context, ClaimsPrincipal caller, ConnTextDbContext db, IOptions<ConnTextOptions> host, TimeProvider time,
         CancellationToken cancellationToken)
     {
-        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
-        {
-            limit.MaxRequestBodySize = MaxUploadBytes;
-        }
-
-        if (context.Request.ContentLength is > MaxUploadBytes)
-        {
-            return TypedResults.Problem(statusCode: StatusCodes.Status413PayloadTooLarge, type: ProblemTypes.PayloadTooLarge,
-                title: "Payload Too Large", detail: "An avatar image is at most 5 MiB.");
-        }
-
-        // Buffer the (bounded) body: ImageSharp needs to read the header twice (identify, then decode).
-        using var buffer = new MemoryStream();
-        await context.Request.Body.CopyToAsync(buffer, cancellationToken);
-        buffer.Position = 0;
-
-        var info = await Image.IdentifyAsync(buffer, cancellationToken);
-        if (info is null)
-        {
-            return Invalid("The body is not an image in a supported format (PNG, JPEG, GIF, WebP, BMP).");
-        }
-
-        if ((long)info.Width * info.Height > MaxPixels)
-        {
-            return Invalid($"The image is {info.Width}×{info.Height}; at most {MaxPixels / 1_000_000} megapixels are accepted.");
-        }
-
-        buffer.Position = 0;
-        Image<Rgba32> image;
-        try
-        {
-            image = await Image.LoadAsync<Rgba32>(buffer, cancellationToken);
-        }
-        catch (Exception ex) when (ex is ImageFormatException or UnknownImageFormatException or InvalidImageContentException)
-        {
-            return Invalid("The image is damaged or truncated.");
-        }
-
+        var directory = Path.Combine(host.Value.ResolvedDataDirectory, "avatars");
         var userId = caller.UserId();
-        using (image)
+        switch (await ReceiveAsync(context, PathFor(directory, userId), cancellationToken))
         {
-            image.Mutate(x => x.Resize(new ResizeOptions { Size = new Size(Size, Size), Mode = ResizeMode.Crop }));
-            image.Metadata.ExifProfile = null;
-            image.Metadata.XmpProfile = null;
-            image.Metadata.IptcProfile = null;
-            var directory = Directory.CreateDirectory(Path.Combine(host.Value.ResolvedDataDirectory, "avatars")).FullName;
-            var path = PathFor(directory, userId);
-            var temporary = path + $".{Guid.NewGuid():N}.tmp";
-            await image.SaveAsPngAsync(temporary, new PngEncoder(), cancellationToken);
-            File.Move(temporary, path, overwrite: true);
+            case { Invalid: { } invalid }:
+                return invalid;
+            case { Problem: { } problem }:
+                return problem;
         }
 
         await db.Users.Where(u => u.Id == userId)
@@ -141,9 +99,81 @@ internal static partial class Avatars
         return TypedResults.PhysicalFile(path, "image/png", entityTag: etag, lastModified: updated);
     }
 
+    /// <summary>
+    /// Reads an uploaded image from the request body (bounded, checked by decoding), and stores it at
+    /// <paramref name="path"/> as a 256×256 PNG without metadata, atomically. Returns the refusal, or null when stored.
+    /// </summary>
+    internal static async Task<AvatarRefusal?> ReceiveAsync(HttpContext context, string path, CancellationToken cancellationToken)
+    {
+        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
+        {
+            limit.MaxRequestBodySize = MaxUploadBytes;
+        }
+
+        if (context.Request.ContentLength is > MaxUploadBytes)
+        {
+            return new AvatarRefusal(null, TypedResults.Problem(statusCode: StatusCodes.Status413PayloadTooLarge, type: ProblemTypes.PayloadTooLarge,
+                title: "Payload Too Large", detail: "An avatar image is at most 5 MiB."));
+        }
+
+        // Buffer the (bounded) body: ImageSharp needs to read the header twice (identify, then decode).
+        using var buffer = new MemoryStream();
+        await context.Request.Body.CopyToAsync(buffer, cancellationToken);
+        buffer.Position = 0;
+
+        IImageInfo? info;
+        try
+        {
+            info = await Image.IdentifyAsync(buffer, cancellationToken);
+        }
+        catch (Exception ex) when (ex is ImageFormatException or NotSupportedException)
+        {
+            // A header that starts like a known format and then breaks off (a truncated upload).
+            return new AvatarRefusal(Invalid("The image is damaged or truncated."), null);
+        }
+
+        if (info is null)
+        {
+            return new AvatarRefusal(Invalid("The body is not an image in a supported format (PNG, JPEG, GIF, WebP, BMP)."), null);
+        }
+
+        if ((long)info.Width * info.Height > MaxPixels)
+        {
+            return new AvatarRefusal(Invalid($"The image is {info.Width}×{info.Height}; at most {MaxPixels / 1_000_000} megapixels are accepted."), null);
+        }
+
+        buffer.Position = 0;
+        Image<Rgba32> image;
+        try
+        {
+            image = await Image.LoadAsync<Rgba32>(buffer, cancellationToken);
+        }
+        catch (Exception ex) when (ex is ImageFormatException or NotSupportedException) // unknown, invalid or truncated content
+        {
+            return new AvatarRefusal(Invalid("The image is damaged or truncated."), null);
+        }
+
+        using (image)
+        {
+            image.Mutate(x => x.Resize(new ResizeOptions { Size = new Size(Size, Size), Mode = ResizeMode.Crop }));
+            image.Metadata.ExifProfile = null;
+            image.Metadata.XmpProfile = null;
+            image.Metadata.IptcProfile = null;
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            var temporary = path + $".{Guid.NewGuid():N}.tmp";
+            await image.SaveAsPngAsync(temporary, new PngEncoder(), cancellationToken);
+            File.Move(temporary, path, overwrite: true);
+        }
+
+        return null;
+    }
+
     private static string PathFor(string directory, Guid userId) => Path.Combine(directory, userId.ToString("N") + ".png");
 
     private static ValidationProblem Invalid(string message) =>
         TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["image"] = [message] },
             type: ProblemTypes.Validation, title: "The avatar is not valid");
 }
+
+/// <summary>Why an uploaded avatar was refused: an invalid image, or another problem (too large).</summary>
+internal sealed record AvatarRefusal(ValidationProblem? Invalid, ProblemHttpResult? Problem);

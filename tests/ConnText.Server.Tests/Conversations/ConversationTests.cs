@@ -216,6 +216,9 @@ public abstract class ConversationTests(Provider provider) : IAsyncLifetime
             (HttpMethod.Post, $"{c}/read", new MarkReadRequest(1)),
             (HttpMethod.Patch, c, new UpdateConversationRequest("taken over")),
             (HttpMethod.Put, $"{c}/members/{bobId}/role", new SetMemberRoleRequest(MemberRoles.Admin)),
+            (HttpMethod.Get, $"{c}/avatar", null),
+            (HttpMethod.Put, $"{c}/avatar", "not an image"u8.ToArray()),
+            (HttpMethod.Delete, $"{c}/avatar", null),
         };
 
         using var anonymous = new HttpClient { BaseAddress = server.Address };
@@ -260,6 +263,8 @@ public abstract class ConversationTests(Provider provider) : IAsyncLifetime
             (HttpMethod.Delete, $"{c}/members/{aliceId}", null),
             (HttpMethod.Patch, c, new UpdateConversationRequest("mine now")),
             (HttpMethod.Put, $"{c}/members/{aliceId}/role", new SetMemberRoleRequest(MemberRoles.Member)),
+            (HttpMethod.Put, $"{c}/avatar", "not an image"u8.ToArray()),
+            (HttpMethod.Delete, $"{c}/avatar", null),
         };
         foreach (var (method, path, body) in managerRoutes)
         {
@@ -338,8 +343,15 @@ public abstract class ConversationTests(Provider provider) : IAsyncLifetime
         }
     }
 
-    private static HttpRequestMessage Request(HttpMethod method, string path, object? body) =>
-        new(method, path) { Content = body is null ? null : JsonContent.Create(body, body.GetType()) };
+    private static HttpRequestMessage Request(HttpMethod method, string path, object? body) => new(method, path)
+    {
+        Content = body switch
+        {
+            null => null,
+            byte[] image => new ByteArrayContent(image) { Headers = { ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("image/png") } },
+            _ => JsonContent.Create(body, body.GetType()),
+        },
+    };
 }
 
 public sealed class SqliteConversationTests() : ConversationTests(Provider.Sqlite);
