@@ -1,6 +1,7 @@
 using System.Threading.Channels;
 using ConnText.Client.Api;
 using ConnText.Client.Auth;
+using ConnText.Client.Calls;
 using ConnText.Client.Store;
 using ConnText.Contracts.Conversations;
 using ConnText.Contracts.Realtime;
@@ -51,6 +52,7 @@ public sealed partial class AccountSession : IAsyncDisposable
             .Build();
         // Handlers only queue: the client runs them on its receive loop, where awaiting an invocation (Sync) would deadlock.
         hub.On<EventAppendedEvent>(RealtimeEvents.EventAppended, appended => { pushed.Writer.TryWrite(appended); });
+        Calls = new CallClient(hub, Api, account.UserId);
         hub.Reconnecting += _ =>
         {
             SetState(ConnectionState.Reconnecting);
@@ -81,6 +83,9 @@ public sealed partial class AccountSession : IAsyncDisposable
 
     /// <summary>The typed REST client of the account.</summary>
     public ConnTextApi Api { get; }
+
+    /// <summary>Calls and their signaling over this account's connection.</summary>
+    public CallClient Calls { get; }
 
     /// <summary>The account's local store.</summary>
     public LocalStore Store { get; }
