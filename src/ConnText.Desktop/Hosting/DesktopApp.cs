@@ -85,6 +85,7 @@ internal static partial class DesktopApp
             DefaultServer = services.GetRequiredService<IOptions<DesktopOptions>>().Value.DefaultServer ?? "",
         });
         builder.Services.AddConnTextUI();
+        builder.Services.AddOptions<CallSettings>().BindConfiguration(CallSettings.Section);
 
         builder.Services.AddRazorComponents().AddInteractiveServerComponents();
 
