@@ -68,24 +68,40 @@ public sealed class DesktopProcess : IAsyncDisposable
     }
 
     /// <summary>Starts an instance on <paramref name="dataDirectory"/> (a fresh one when null) and waits for its URL.</summary>
-    public static async Task<DesktopProcess> StartAsync(string? dataDirectory = null, params string[] extraArgs)
+    public static Task<DesktopProcess> StartAsync(string? dataDirectory = null, params string[] extraArgs) =>
+        StartInAsync([], dataDirectory, extraArgs);
+
+    /// <summary>As <see cref="StartAsync"/>, run through <paramref name="prefix"/> (e.g. nsenter into a network namespace).</summary>
+    public static async Task<DesktopProcess> StartInAsync(IReadOnlyList<string> prefix, string? dataDirectory, params string[] extraArgs)
     {
-        var desktop = Launch(dataDirectory, extraArgs);
+        var desktop = Launch(prefix, dataDirectory, extraArgs);
         desktop.LaunchUrl = new Uri(await desktop.NextUrlAsync(TimeSpan.FromSeconds(60)));
         return desktop;
     }
 
     /// <summary>Starts the executable without waiting for anything (a second launch, for one).</summary>
-    public static DesktopProcess Launch(string? dataDirectory, params string[] extraArgs)
+    public static DesktopProcess Launch(string? dataDirectory, params string[] extraArgs) => Launch([], dataDirectory, extraArgs);
+
+    private static DesktopProcess Launch(IReadOnlyList<string> prefix, string? dataDirectory, string[] extraArgs)
     {
         var owns = dataDirectory is null;
         dataDirectory ??= Directory.CreateTempSubdirectory("conntext-desktop-").FullName;
-        var info = new ProcessStartInfo("dotnet")
+        var info = new ProcessStartInfo(prefix.Count > 0 ? prefix[0] : "dotnet")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        if (prefix.Count > 0)
+        {
+            foreach (var arg in prefix.Skip(1))
+            {
+                info.ArgumentList.Add(arg);
+            }
+
+            info.ArgumentList.Add("dotnet");
+        }
+
         info.ArgumentList.Add(AssemblyPath());
         info.ArgumentList.Add("--headless");
         info.ArgumentList.Add("--data-dir=" + dataDirectory);
