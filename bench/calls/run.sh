@@ -16,7 +16,10 @@ mkdir -p "$out"
   echo "chromium: $(/usr/bin/chromium --version 2>/dev/null || echo unknown)"
 } >"$out/machine.txt"
 CONNTEXT_BENCH_CALLS="$out" CONNTEXT_BENCH_CALLS_COUNT="${1:-10}" \
-  bash scripts/test.sh --filter "FullyQualifiedName~ConnText.Desktop.Tests.Calls.CallBenchmark" | tail -n 5
+  bash scripts/test.sh --filter "FullyQualifiedName~ConnText.Desktop.Tests.Calls.CallBenchmark" >"$out/test.log" 2>&1 || true
+tail -n 1 "$out/test.log"
+grep -A 12 "Error Message" "$out/test.log" || true
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$out/machine.txt"
 cat "$out/machine.txt"
-cat "$out/summary.md"
+cat "$out/summary.md" 2>/dev/null || echo "no summary (see $out/test.log)"
+cat "$out"/failures-*.txt 2>/dev/null || true
