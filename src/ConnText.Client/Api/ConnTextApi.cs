@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using ConnText.Client.Auth;
 using ConnText.Contracts.Accounts;
+using ConnText.Contracts.Calls;
 using ConnText.Contracts.Conversations;
 using ConnText.Contracts.Realtime;
 
@@ -89,6 +90,10 @@ public sealed class ConnTextApi : IDisposable
     /// <summary>Searches the user directory by username or display name prefix.</summary>
     public Task<PageResponse<UserSummary>> SearchUsersAsync(string query, CancellationToken cancellationToken) =>
         GetAsync<PageResponse<UserSummary>>("users?q=" + Uri.EscapeDataString(query), cancellationToken);
+
+    /// <summary>STUN/TURN servers for calls, with short-lived TURN credentials.</summary>
+    public Task<IceServersResponse> GetIceServersAsync(CancellationToken cancellationToken) =>
+        GetAsync<IceServersResponse>("calls/ice-servers", cancellationToken);
 
     /// <inheritdoc/>
     public void Dispose() => http.Dispose();

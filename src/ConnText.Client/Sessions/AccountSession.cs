@@ -3,6 +3,7 @@ using System.Threading.Channels;
 using ConnText.Client.Api;
 using ConnText.Client.Auth;
 using ConnText.Client.Devices;
+using ConnText.Client.Calls;
 using ConnText.Client.Store;
 using ConnText.Contracts.Conversations;
 using ConnText.Contracts.Realtime;
@@ -67,6 +68,7 @@ public sealed partial class AccountSession : IAsyncDisposable
             presence[changed.UserId] = changed;
             OnChanged();
         });
+        Calls = new CallClient(hub, Api, account.UserId);
         hub.Reconnecting += _ =>
         {
             SetState(ConnectionState.Reconnecting);
@@ -97,6 +99,9 @@ public sealed partial class AccountSession : IAsyncDisposable
 
     /// <summary>The typed REST client of the account.</summary>
     public ConnTextApi Api { get; }
+
+    /// <summary>Calls and their signaling over this account's connection.</summary>
+    public CallClient Calls { get; }
 
     /// <summary>The account's local store.</summary>
     public LocalStore Store { get; }

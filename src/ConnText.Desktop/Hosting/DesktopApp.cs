@@ -94,6 +94,7 @@ internal static partial class DesktopApp
         });
         builder.Services.AddConnTextUI();
         builder.Services.AddDesktopNotifications(builder.Configuration.GetSection(DesktopOptions.Section).Get<DesktopOptions>() ?? new DesktopOptions());
+        builder.Services.AddOptions<CallSettings>().BindConfiguration(CallSettings.Section);
 
         builder.Services.AddRazorComponents().AddInteractiveServerComponents();
 

@@ -11,6 +11,8 @@ public static class UIServiceCollectionExtensions
     {
         services.TryAddSingleton<WindowActivity>();
         services.TryAddSingleton<UiPreferences>(); // the host may have registered its own, with its defaults
+        services.TryAddScoped<Components.Calls.CallRequests>(); // per window (circuit)
+        services.AddOptions<CallSettings>();
         return services;
     }
 }

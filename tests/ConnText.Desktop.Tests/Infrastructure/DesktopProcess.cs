@@ -69,36 +69,55 @@ public sealed class DesktopProcess : IAsyncDisposable
 
     /// <summary>Starts an instance on <paramref name="dataDirectory"/> (a fresh one when null) and waits for its URL.</summary>
     public static Task<DesktopProcess> StartAsync(string? dataDirectory = null, params string[] extraArgs) =>
-        StartAsync(dataDirectory, null, extraArgs);
+        StartInAsync([], dataDirectory, null, extraArgs);
 
     /// <summary>Starts an instance with extra environment variables (a desktop session of the test's own, say).</summary>
-    public static async Task<DesktopProcess> StartAsync(string? dataDirectory, IReadOnlyDictionary<string, string>? environment, params string[] extraArgs)
+    public static Task<DesktopProcess> StartAsync(string? dataDirectory, IReadOnlyDictionary<string, string>? environment, params string[] extraArgs) =>
+        StartInAsync([], dataDirectory, environment, extraArgs);
+
+    /// <summary>As <see cref="StartAsync(string?, string[])"/>, run through <paramref name="prefix"/> (e.g. nsenter into a network namespace).</summary>
+    public static Task<DesktopProcess> StartInAsync(IReadOnlyList<string> prefix, string? dataDirectory, params string[] extraArgs) =>
+        StartInAsync(prefix, dataDirectory, null, extraArgs);
+
+    private static async Task<DesktopProcess> StartInAsync(
+        IReadOnlyList<string> prefix, string? dataDirectory, IReadOnlyDictionary<string, string>? environment, string[] extraArgs)
     {
-        var desktop = Launch(dataDirectory, environment, extraArgs);
+        var desktop = Launch(prefix, dataDirectory, environment, extraArgs);
         desktop.LaunchUrl = new Uri(await desktop.NextUrlAsync(TimeSpan.FromSeconds(60)));
         return desktop;
     }
 
     /// <summary>Starts the executable without waiting for anything (a second launch, for one).</summary>
-    public static DesktopProcess Launch(string? dataDirectory, params string[] extraArgs) => Launch(dataDirectory, null, extraArgs);
+    public static DesktopProcess Launch(string? dataDirectory, params string[] extraArgs) => Launch([], dataDirectory, null, extraArgs);
 
     /// <summary>
     /// Starts the executable as a user does on a desktop: with its window (no <c>--headless</c>), in the display and
     /// session of <paramref name="environment"/>; returns at once.
     /// </summary>
     public static DesktopProcess LaunchWindowed(string? dataDirectory, IReadOnlyDictionary<string, string> environment, params string[] extraArgs) =>
-        Launch(dataDirectory, environment, extraArgs, headless: false);
+        Launch([], dataDirectory, environment, extraArgs, headless: false);
 
-    private static DesktopProcess Launch(string? dataDirectory, IReadOnlyDictionary<string, string>? environment, string[] extraArgs, bool headless = true)
+    private static DesktopProcess Launch(
+        IReadOnlyList<string> prefix, string? dataDirectory, IReadOnlyDictionary<string, string>? environment, string[] extraArgs, bool headless = true)
     {
         var owns = dataDirectory is null;
         dataDirectory ??= Directory.CreateTempSubdirectory("conntext-desktop-").FullName;
-        var info = new ProcessStartInfo("dotnet")
+        var info = new ProcessStartInfo(prefix.Count > 0 ? prefix[0] : "dotnet")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        if (prefix.Count > 0)
+        {
+            foreach (var arg in prefix.Skip(1))
+            {
+                info.ArgumentList.Add(arg);
+            }
+
+            info.ArgumentList.Add("dotnet");
+        }
+
         info.ArgumentList.Add(AssemblyPath());
         if (headless)
         {
