@@ -25,6 +25,6 @@ if has hub; then
   bash bench/run-hub.sh --scenario all --postgres --update-docs
 fi
 has rest && bash bench/run-hub.sh --scenario rest --postgres --update-docs
-has storm && bash bench/run-hub.sh --scenario storm --update-docs
+has storm && bash bench/run-hub.sh --scenario storm --postgres --update-docs
 has history && UPDATE_DOCS=1 bash bench/history/run.sh
 echo "run-all: done $(date -u +%Y-%m-%dT%H:%M:%SZ), load average $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -110,7 +110,7 @@ loadtest() { dotnet "$tmp/loadtest/ConnText.LoadTest.dll" "$@"; }
   echo "open_files_limit=$(ulimit -n)"
   case $scenario in
     rest) echo "command=bench/run-hub.sh --scenario rest --rest-users $rest_users --rest-rates $rest_rates --login-rates $login_rates --duration $duration --warmup $warmup$([ $postgres -eq 1 ] && echo ' --postgres')" ;;
-    storm) echo "command=bench/run-hub.sh --scenario storm --storm-connections $storm_connections --room-size $room_size --storm-chat-rates $storm_chat_rates --storm-rate $storm_rate --duration $duration --warmup $warmup --protocol $protocol" ;;
+    storm) echo "command=bench/run-hub.sh --scenario storm --storm-connections $storm_connections --room-size $room_size --storm-chat-rates $storm_chat_rates --storm-rate $storm_rate --duration $duration --warmup $warmup --protocol $protocol$([ $postgres -eq 1 ] && echo ' --postgres')" ;;
     *) echo "command=bench/run-hub.sh --scenario $scenario --connections $connections --room-size $room_size --rates $rates --duration $duration --warmup $warmup --protocol $protocol --idle-connections $idle_connections$([ $postgres -eq 1 ] && echo ' --postgres')" ;;
   esac
 } | tee "$out/machine-$scenario.txt"
@@ -271,13 +271,24 @@ fi
 # ---------------------------------------------------------------- login storm
 if [ "$scenario" = storm ]; then
   echo "== Login storm: $storm_connections hub connections in rooms of $room_size at $storm_chat_rates msg/s, without and with $storm_rate sign-ins/s"
-  start_conntext storm "$storm_connections" Sqlite
-  loadtest fanout --target conntext --urls "http://127.0.0.1:$server_port" --tokens "$tokens" --connections "$storm_connections" \
-    --room-size "$room_size" --rates "$storm_chat_rates" --duration "$duration" --warmup "$warmup" --protocol "$protocol" \
-    --server-pid "$server_pid" --label "ConnText (SQLite), login storm" --storm-rate "$storm_rate" --json "$out/storm.json" \
-    | tee "$out/storm.md"
-  echo "Load average after: $(cut -d' ' -f1-3 /proc/loadavg)." | tee -a "$out/storm.md"
-  stop_server
+  : >"$out/storm.md"
+  providers=(Sqlite)
+  [ "$postgres" -eq 1 ] && providers+=(Postgres)
+  for provider in "${providers[@]}"; do
+    if [ "$provider" = Postgres ]; then
+      [ -n "$pg_data" ] || start_postgres
+      start_conntext storm-postgres "$storm_connections" Postgres "$pg_cs"
+    else
+      start_conntext storm-sqlite "$storm_connections" Sqlite
+    fi
+    loadtest fanout --target conntext --urls "http://127.0.0.1:$server_port" --tokens "$tokens" --connections "$storm_connections" \
+      --room-size "$room_size" --rates "$storm_chat_rates" --duration "$duration" --warmup "$warmup" --protocol "$protocol" \
+      --server-pid "$server_pid" --label "ConnText ($provider), login storm" --storm-rate "$storm_rate" --json "$out/storm-$provider.json" \
+      | tee -a "$out/storm.md"
+    echo "Load average after: $(cut -d' ' -f1-3 /proc/loadavg)." | tee -a "$out/storm.md"
+    echo | tee -a "$out/storm.md"
+    stop_server
+  done
 fi
 
 # ---------------------------------------------------------------- summary
