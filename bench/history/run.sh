@@ -15,6 +15,7 @@
 #   RATE="100 1000" bench/history/run.sh       # one HTTP run per rate, each on a freshly started server
 #   MESSAGES=1000000 SECONDS_=10 bench/history/run.sh   # a quicker look
 #   TRACE=1 ...                                # also a dotnet-trace CPU sample of the server during each HTTP run
+#                                              # (for the profile only: on a busy machine the sampler throttles the server)
 #   SEARCH_INDEX=0 ...                         # skip rebuilding the full-text GIN index after the load (paging never reads it)
 #   UPDATE_DOCS=1 ...                          # also rewrites docs/performance.md between the history-results markers
 # The report (and any trace) is kept in bench/results/history-<UTC time>/ (or OUT=dir).
