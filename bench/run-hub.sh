@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
-# Hub benchmarks (docs/performance.md): room fan-out on ConnText and on the Node.js `ws` baseline relay in
-# the same run, and idle connections with the server's memory per connection.
+# Hub and REST benchmarks (docs/performance.md): room fan-out on ConnText and on the Node.js `ws` baseline relay in
+# the same run, idle connections with the server's memory per connection, REST scenarios at target rates, and chat
+# delivery with and without a login storm.
 #
-#   bash bench/run-hub.sh [--scenario all|fanout|idle] [--connections 10000] [--room-size 100]
+#   bash bench/run-hub.sh [--scenario all|fanout|idle|rest|storm] [--connections 10000] [--room-size 100]
 #                         [--rates 10,25,50,100,200] [--duration 20] [--warmup 5] [--protocol json|messagepack]
 #                         [--postgres] [--idle-connections 19000] [--out DIR] [--update-docs]
+#                         [--rest-users 1000] [--rest-rates 20,50,100] [--login-rates 2,5,10]
+#                         [--storm-connections 2000] [--storm-chat-rates 20] [--storm-rate 20]
+#   "all" is fanout + idle (the long hub runs); rest and storm run only when asked for.
 #
 # Everything runs on loopback: the server (Release build, temporary data directory) on 127.0.0.1/127.0.0.2,
 # the relay on 127.0.0.1, the load generator beside them (same cores: the CPU of each is recorded).
@@ -17,6 +21,7 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
 scenario=all connections=10000 room_size=100 rates=10,25,50,100,200 duration=20 warmup=5 protocol=json
 postgres=0 idle_connections=19000 out="" update_docs=0
+rest_users=1000 rest_rates=20,50,100 login_rates=2,5,10 storm_connections=2000 storm_chat_rates=20 storm_rate=20
 while [ $# -gt 0 ]; do
   case $1 in
     --scenario) scenario=$2; shift 2 ;;
@@ -30,6 +35,12 @@ while [ $# -gt 0 ]; do
     --idle-connections) idle_connections=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
     --update-docs) update_docs=1; shift ;;
+    --rest-users) rest_users=$2; shift 2 ;;
+    --rest-rates) rest_rates=$2; shift 2 ;;
+    --login-rates) login_rates=$2; shift 2 ;;
+    --storm-connections) storm_connections=$2; shift 2 ;;
+    --storm-chat-rates) storm_chat_rates=$2; shift 2 ;;
+    --storm-rate) storm_rate=$2; shift 2 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -97,7 +108,11 @@ loadtest() { dotnet "$tmp/loadtest/ConnText.LoadTest.dll" "$@"; }
   echo "node=$(node --version)"
   echo "loadavg_at_start=$(cut -d' ' -f1-3 /proc/loadavg)"
   echo "open_files_limit=$(ulimit -n)"
-  echo "command=bench/run-hub.sh --scenario $scenario --connections $connections --room-size $room_size --rates $rates --duration $duration --warmup $warmup --protocol $protocol --idle-connections $idle_connections$([ $postgres -eq 1 ] && echo ' --postgres')"
+  case $scenario in
+    rest) echo "command=bench/run-hub.sh --scenario rest --rest-users $rest_users --rest-rates $rest_rates --login-rates $login_rates --duration $duration --warmup $warmup$([ $postgres -eq 1 ] && echo ' --postgres')" ;;
+    storm) echo "command=bench/run-hub.sh --scenario storm --storm-connections $storm_connections --room-size $room_size --storm-chat-rates $storm_chat_rates --storm-rate $storm_rate --duration $duration --warmup $warmup --protocol $protocol$([ $postgres -eq 1 ] && echo ' --postgres')" ;;
+    *) echo "command=bench/run-hub.sh --scenario $scenario --connections $connections --room-size $room_size --rates $rates --duration $duration --warmup $warmup --protocol $protocol --idle-connections $idle_connections$([ $postgres -eq 1 ] && echo ' --postgres')" ;;
+  esac
 } | tee "$out/machine-$scenario.txt"
 
 # ---------------------------------------------------------------- ConnText server
@@ -107,7 +122,10 @@ start_conntext() {
   local name=$1 users=$2 provider=$3 cs=${4:-}
   local data="$tmp/$name"
   mkdir -p "$data"
-  local settings=("--ConnText:DataDirectory=$data" "--ConnText:Database:Provider=$provider")
+  # Every request of the load generator comes from 127.0.0.1: the per-address and per-account sign-in limits
+  # (ConnText:RateLimits) would otherwise turn the login scenarios into a rate-limiter benchmark.
+  local settings=("--ConnText:DataDirectory=$data" "--ConnText:Database:Provider=$provider"
+    "--ConnText:RateLimits:AuthPerIpPerMinute=100000" "--ConnText:RateLimits:LoginPerAccountPerMinute=10000")
   if [ "$provider" = Postgres ]; then
     export ConnectionStrings__Default="$cs"
   else
@@ -224,19 +242,81 @@ if [ "$scenario" = all ] || [ "$scenario" = idle ]; then
   stop_server
 fi
 
+# ---------------------------------------------------------------- REST scenarios
+if [ "$scenario" = rest ]; then
+  : >"$out/rest.md"
+  providers=(Sqlite)
+  [ "$postgres" -eq 1 ] && providers+=(Postgres)
+  for provider in "${providers[@]}"; do
+    echo "== REST scenarios: ConnText on $provider, $rest_users users in rooms of $room_size"
+    if [ "$provider" = Postgres ]; then
+      [ -n "$pg_data" ] || start_postgres
+      start_conntext "rest-postgres" "$rest_users" Postgres "$pg_cs"
+    else
+      start_conntext "rest-sqlite" "$rest_users" Sqlite
+    fi
+    for s in send history conversations login; do
+      step_rates=$rest_rates
+      [ "$s" = login ] && step_rates=$login_rates
+      loadtest rest --url "http://127.0.0.1:$server_port" --tokens "$tokens" --scenario "$s" --rates "$step_rates" \
+        --duration "$duration" --warmup "$warmup" --server-pid "$server_pid" --label "ConnText ($provider) $s" \
+        --json "$out/rest-$provider-$s.json" | tee -a "$out/rest.md"
+      echo "Load average after: $(cut -d' ' -f1-3 /proc/loadavg)." | tee -a "$out/rest.md"
+      echo | tee -a "$out/rest.md"
+    done
+    stop_server
+  done
+fi
+
+# ---------------------------------------------------------------- login storm
+if [ "$scenario" = storm ]; then
+  echo "== Login storm: $storm_connections hub connections in rooms of $room_size at $storm_chat_rates msg/s, without and with $storm_rate sign-ins/s"
+  : >"$out/storm.md"
+  providers=(Sqlite)
+  [ "$postgres" -eq 1 ] && providers+=(Postgres)
+  for provider in "${providers[@]}"; do
+    if [ "$provider" = Postgres ]; then
+      [ -n "$pg_data" ] || start_postgres
+      start_conntext storm-postgres "$storm_connections" Postgres "$pg_cs"
+    else
+      start_conntext storm-sqlite "$storm_connections" Sqlite
+    fi
+    loadtest fanout --target conntext --urls "http://127.0.0.1:$server_port" --tokens "$tokens" --connections "$storm_connections" \
+      --room-size "$room_size" --rates "$storm_chat_rates" --duration "$duration" --warmup "$warmup" --protocol "$protocol" \
+      --server-pid "$server_pid" --label "ConnText ($provider), login storm" --storm-rate "$storm_rate" --json "$out/storm-$provider.json" \
+      | tee -a "$out/storm.md"
+    echo "Load average after: $(cut -d' ' -f1-3 /proc/loadavg)." | tee -a "$out/storm.md"
+    echo | tee -a "$out/storm.md"
+    stop_server
+  done
+fi
+
 # ---------------------------------------------------------------- summary
-loadtest summarize --dir "$out" >/dev/null
-cat "$out/machine-$scenario.txt" "$out/summary.md"
-if [ "$update_docs" -eq 1 ]; then
+# replace_block <marker> <file>: docs/performance.md between <!-- marker:start --> and <!-- marker:end --> becomes
+# a line naming the run (time, load average, command) and the file.
+replace_block() {
   {
-    sed '/<!-- hub-results:start -->/q' docs/performance.md
+    sed "/<!-- $1:start -->/q" docs/performance.md
     echo
     echo "Run of $(sed -n 's/^date_utc=//p' "$out/machine-$scenario.txt") (load average at start $(sed -n 's/^loadavg_at_start=//p' "$out/machine-$scenario.txt")), \`$(sed -n 's/^command=//p' "$out/machine-$scenario.txt")\`:"
     echo
-    cat "$out/summary.md"
-    sed -n '/<!-- hub-results:end -->/,$p' docs/performance.md
+    cat "$2"
+    echo
+    sed -n "/<!-- $1:end -->/,\$p" docs/performance.md
   } >"$tmp/performance.md"
   cp "$tmp/performance.md" docs/performance.md
-  echo "docs/performance.md updated"
-fi
+  echo "docs/performance.md updated ($1)"
+}
+case $scenario in
+  rest)
+    cat "$out/machine-$scenario.txt" "$out/rest.md"
+    [ "$update_docs" -eq 1 ] && replace_block rest-results "$out/rest.md" ;;
+  storm)
+    cat "$out/machine-$scenario.txt" "$out/storm.md"
+    [ "$update_docs" -eq 1 ] && replace_block storm-results "$out/storm.md" ;;
+  *)
+    loadtest summarize --dir "$out" >/dev/null
+    cat "$out/machine-$scenario.txt" "$out/summary.md"
+    [ "$update_docs" -eq 1 ] && replace_block hub-results "$out/summary.md" ;;
+esac
 echo "Results in $out"

@@ -14,14 +14,19 @@ using Npgsql;
 // The history benchmark's client side (bench/history/run.sh drives it):
 //   token <server> <username> <password>            register, sign in (OAuth code + PKCE), create a read-only personal access token;
 //                                                    prints "<userId> <token>"
-//   http <server> <token> <targets> <rate> <seconds> open-loop GET .../messages?before=…&limit=50 at a fixed rate
+//   http <server> <token> <targets> <rate> <seconds> [server pid]
+//                                                    open-loop GET .../messages?before=…&limit=50 at a fixed rate; with the
+//                                                    server's pid, its CPU time over the measured window (warm-up excluded)
 //   sql <connection> <targets> <count> <offset|keyset> the same random pages straight from PostgreSQL, one after another
 // <targets> is a file of "conversationId,lastSequence" lines.
 return args switch
 {
     ["token", var server, var user, var password] => await Token.RunAsync(new Uri(server), user, password),
     ["http", var server, var token, var targets, var rate, var seconds] =>
-        await HttpLoad.RunAsync(new Uri(server), token, Targets.Read(targets), int.Parse(rate, CultureInfo.InvariantCulture), int.Parse(seconds, CultureInfo.InvariantCulture)),
+        await HttpLoad.RunAsync(new Uri(server), token, Targets.Read(targets), int.Parse(rate, CultureInfo.InvariantCulture), int.Parse(seconds, CultureInfo.InvariantCulture), null),
+    ["http", var server, var token, var targets, var rate, var seconds, var pid] =>
+        await HttpLoad.RunAsync(new Uri(server), token, Targets.Read(targets), int.Parse(rate, CultureInfo.InvariantCulture), int.Parse(seconds, CultureInfo.InvariantCulture),
+            int.Parse(pid, CultureInfo.InvariantCulture)),
     ["sql", var connection, var targets, var count, var mode] =>
         await SqlPages.RunAsync(connection, Targets.Read(targets), int.Parse(count, CultureInfo.InvariantCulture), mode),
     _ => Usage(),
@@ -29,7 +34,7 @@ return args switch
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: token <server> <user> <password> | http <server> <token> <targets> <rate> <seconds> | sql <connection> <targets> <count> offset|keyset");
+    Console.Error.WriteLine("usage: token <server> <user> <password> | http <server> <token> <targets> <rate> <seconds> [server pid] | sql <connection> <targets> <count> offset|keyset");
     return 2;
 }
 
@@ -69,19 +74,21 @@ internal static class HttpLoad
     /// that due time, not from when it was actually sent. A stalled server therefore shows up as latency of every request
     /// that should have been sent meanwhile (no coordinated omission).
     /// </summary>
-    public static async Task<int> RunAsync(Uri server, string token, Target[] targets, int rate, int seconds)
+    public static async Task<int> RunAsync(Uri server, string token, Target[] targets, int rate, int seconds, int? serverPid)
     {
         using var handler = new SocketsHttpHandler { MaxConnectionsPerServer = 512, PooledConnectionLifetime = Timeout.InfiniteTimeSpan };
         using var client = new HttpClient(handler) { BaseAddress = server, Timeout = TimeSpan.FromSeconds(30) };
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
 
-        // Warm up (JIT, connection pool, caches) outside the measurement.
-        for (var i = 0; i < 200; i++)
+        // Warm up (JIT and its tiering, connection pools, caches) outside the measurement: 2,000 requests, 8 at a time.
+        // The server's CPU for one request is only meaningful once its code is fully compiled.
+        await Parallel.ForEachAsync(Enumerable.Range(0, 2000), new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (_, ct) =>
         {
             var (t, before) = Targets.Pick(targets);
-            using var response = await client.GetAsync(Url(t, before));
+            using var response = await client.GetAsync(Url(t, before), ct);
             response.EnsureSuccessStatusCode();
-        }
+        });
+        var serverCpuBefore = ServerCpu.Seconds(serverPid);
 
         var total = rate * seconds;
         var latencies = new double[total];
@@ -129,11 +136,18 @@ internal static class HttpLoad
         }
 
         await Task.WhenAll(pending);
+        var serverCpu = ServerCpu.Seconds(serverPid) - serverCpuBefore;
         var wall = clock.Elapsed;
         var cpu = Process.GetCurrentProcess().TotalProcessorTime - cpuBefore;
         var achieved = total / Stopwatch.GetElapsedTime(start).TotalSeconds;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"http: {rate}/s scheduled for {seconds}s, {achieved:F0}/s completed, {failures} failed"));
         Console.WriteLine(Percentiles.Report("http keyset page (end to end, from scheduled start)", [.. latencies], cpu, wall));
+        if (serverPid is not null)
+        {
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"server CPU in the measured window (warm-up excluded): {serverCpu:F1}s, {serverCpu * 1000 / total:F2} ms per request, {serverCpu / wall.TotalSeconds * 100:F0}% of one core"));
+        }
+
         return failures == 0 ? 0 : 1;
     }
 
@@ -296,4 +310,20 @@ internal static partial class Token
     }
 
     private static string Base64Url(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+}
+
+/// <summary>User + system CPU seconds of a process from /proc (Linux), or 0 without a pid.</summary>
+internal static class ServerCpu
+{
+    public static double Seconds(int? pid)
+    {
+        if (pid is null)
+        {
+            return 0;
+        }
+
+        var stat = File.ReadAllText($"/proc/{pid}/stat");
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        return (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) / 100.0;
+    }
 }

@@ -61,6 +61,16 @@ internal static class Usage
                 --server-pid <pid> --label <name> --json out.json --max-inflight 2000 --connect-concurrency 200
                 Every connection's room is given by the tokens file (line i, rooms of room-size consecutive lines).
                 ws: the Node.js baseline relay (bench/baselines/ws-relay).
+                --storm-rate 20 (sign-ins per second; 0 = none) runs each rate twice, without and with a login
+                storm: that many sign-ins per second through the whole OAuth code + PKCE flow and login form
+                (users of the tokens file, --password bench-password-1), and reports chat delivery p99 of both.
+
+        rest    --url http://127.0.0.1:5180 --tokens tokens.tsv --scenario send|history|conversations|login
+                --rates 20,50 (requests per second, one step each) --duration 20 --warmup 5 --server-pid <pid>
+                --auth oauth|pat --auth-users 20 --password bench-password-1 --label <name> --json out.json
+                Open loop: latency from each request's scheduled time. send/history/conversations use OAuth
+                access tokens of auth-users users signed in through the code + PKCE flow first (the app's
+                credential), or the seed's personal access tokens with --auth pat. login: the whole sign-in.
 
         idle    --urls ... --tokens tokens.tsv --offset 0 --count 9500 --hold 600 --ready-file <path>
                 --connect-concurrency 200

@@ -28,7 +28,9 @@ internal static class FanOut
             MaxInflight: options.Int("max-inflight", 2000),
             ConnectConcurrency: options.Int("connect-concurrency", 200),
             ServerPid: options.Int("server-pid", 0) is var pid and > 0 ? pid : null,
-            Label: options.String("label", options.String("target", "conntext")));
+            Label: options.String("label", options.String("target", "conntext")),
+            StormRate: options.Double("storm-rate", 0),
+            StormPassword: options.String("password", Seeder.Password));
         var seats = (await Seat.LoadAsync(options.Required("tokens"), cancellationToken)).Take(run.Connections).ToList();
         if (seats.Count < run.Connections || run.Connections % run.RoomSize != 0)
         {
@@ -57,11 +59,31 @@ internal static class FanOut
         var table = new StringBuilder();
         var c = CultureInfo.InvariantCulture;
         table.AppendLine(c, $"{report.Label}: {report.Connected}/{report.Connections} connections in rooms of {report.RoomSize}, {report.Payload}-char messages, {report.Protocol}");
-        table.AppendLine("| offered msg/s | sent msg/s | delivered/s | reach | p50 ms | p99 ms | p99.9 ms | max ms | send errors | server CPU % | generator CPU % | server CPU µs per delivery | server RSS MiB |");
-        table.AppendLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        var storm = report.Steps.Any(s => s.Storm is not null);
+        table.AppendLine("| offered msg/s | sent msg/s | delivered/s | reach | p50 ms | p99 ms | p99.9 ms | max ms | send errors | server CPU % | generator CPU % | server CPU µs per delivery | server RSS MiB |"
+            + (storm ? " login storm /s | logins ok | logins busy (503) | logins failed | login p50 ms | login p99 ms |" : ""));
+        table.AppendLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|" + (storm ? "---:|---:|---:|---:|---:|---:|" : ""));
         foreach (var s in report.Steps)
         {
-            table.AppendLine(c, $"| {s.OfferedPerSecond:0} | {s.SentPerSecond:0} | {s.DeliveredPerSecond:0} | {s.Reach:0.0000} | {s.P50Ms:0.0} | {s.P99Ms:0.0} | {s.P999Ms:0.0} | {s.MaxMs:0.0} | {s.SendErrors + s.Skipped} | {s.ServerCpuPercent:0} | {s.GeneratorCpuPercent:0} | {CpuPerDelivery(s)} | {s.ServerRssMiB:0} |");
+            table.Append(c, $"| {s.OfferedPerSecond:0} | {s.SentPerSecond:0} | {s.DeliveredPerSecond:0} | {s.Reach:0.0000} | {s.P50Ms:0.0} | {s.P99Ms:0.0} | {s.P999Ms:0.0} | {s.MaxMs:0.0} | {s.SendErrors + s.Skipped} | {s.ServerCpuPercent:0} | {s.GeneratorCpuPercent:0} | {CpuPerDelivery(s)} | {s.ServerRssMiB:0} |");
+            if (storm)
+            {
+                table.Append(s.Storm is { } l
+                    ? string.Create(c, $" {l.OfferedPerSecond:0.#} | {l.Ok} | {l.Busy} | {l.Failed} | {l.P50Ms:0.0} | {l.P99Ms:0.0} |")
+                    : " – | | | | | |");
+            }
+
+            table.AppendLine();
+        }
+
+        if (storm)
+        {
+            // The login-storm target (issue 10): a storm raises chat delivery p99 by at most 20 %.
+            foreach (var pair in report.Steps.Where(s => s.Storm is null).Join(report.Steps.Where(s => s.Storm is not null),
+                         s => s.OfferedPerSecond, s => s.OfferedPerSecond, (quiet, stormy) => (quiet, stormy)))
+            {
+                table.AppendLine(c, $"- at {pair.quiet.OfferedPerSecond:0} msg/s: delivery p99 {pair.quiet.P99Ms:0.0} ms without, {pair.stormy.P99Ms:0.0} ms with {pair.stormy.Storm!.OfferedPerSecond:0.#} logins/s: ×{pair.stormy.P99Ms / pair.quiet.P99Ms:0.00} (target ≤ ×1.20)");
+            }
         }
 
         return table.ToString();
@@ -79,12 +101,22 @@ internal static class FanOut
 
 internal sealed record FanOutRun(
     string Target, string Protocol, IReadOnlyList<Uri> Urls, int Connections, int RoomSize, IReadOnlyList<double> Rates,
-    TimeSpan Duration, TimeSpan Warmup, int Payload, int MaxInflight, int ConnectConcurrency, int? ServerPid, string Label);
+    TimeSpan Duration, TimeSpan Warmup, int Payload, int MaxInflight, int ConnectConcurrency, int? ServerPid, string Label,
+    double StormRate, string StormPassword)
+{
+    /// <summary>The steps: each rate once, or (with a login storm) once without and once with the storm.</summary>
+    public IReadOnlyList<(double Rate, bool Storm)> Plan =>
+        [.. Rates.SelectMany(r => StormRate > 0 ? new[] { (r, false), (r, true) } : [(r, false)])];
+}
 
 internal sealed record StepResult(
     double OfferedPerSecond, double SentPerSecond, long Sent, long Skipped, long SendErrors, long Expected, long Delivered,
     double DeliveredPerSecond, double Reach, double P50Ms, double P99Ms, double P999Ms, double MaxMs,
-    double ServerCpuPercent, double GeneratorCpuPercent, double ServerRssMiB, int ConnectedAtEnd, double Seconds);
+    double ServerCpuPercent, double GeneratorCpuPercent, double ServerRssMiB, int ConnectedAtEnd, double Seconds,
+    StormResult? Storm = null);
+
+/// <summary>The sign-ins made during a step (the whole OAuth flow each; open loop from their scheduled time).</summary>
+internal sealed record StormResult(double OfferedPerSecond, long Ok, long Busy, long Failed, double P50Ms, double P99Ms);
 
 internal sealed record FanOutReport(
     string Label, string Target, string Protocol, int Connections, int Connected, int RoomSize, int Payload,
@@ -113,7 +145,7 @@ internal sealed class FanOutSession(FanOutRun run, IReadOnlyList<Seat> seats) : 
 {
     private const int StepDigits = 3;
     private readonly ILoadClient[] clients = new ILoadClient[seats.Count];
-    private readonly StepCounters[] steps = [.. Enumerable.Range(0, run.Rates.Count + 1).Select(_ => new StepCounters())];
+    private readonly StepCounters[] steps = [.. Enumerable.Range(0, run.Plan.Count + 1).Select(_ => new StepCounters())];
     private readonly string padding = new('x', Math.Max(0, run.Payload));
     private long inflight;
     private long closed;
@@ -179,18 +211,29 @@ internal sealed class FanOutSession(FanOutRun run, IReadOnlyList<Seat> seats) : 
         }
 
         var results = new List<StepResult>();
-        for (var step = 1; step <= run.Rates.Count; step++)
+        var plan = run.Plan;
+        for (var step = 1; step <= plan.Count; step++)
         {
-            var rate = run.Rates[step - 1];
-            await Console.Error.WriteLineAsync($"step {step}/{run.Rates.Count}: {rate} msg/s for {run.Duration.TotalSeconds} s");
+            var (rate, storm) = plan[step - 1];
+            await Console.Error.WriteLineAsync($"step {step}/{plan.Count}: {rate} msg/s for {run.Duration.TotalSeconds} s{(storm ? $", login storm {run.StormRate}/s" : "")}");
             var serverCpu = ProcessStats.CpuSeconds(run.ServerPid);
             var ownCpu = ProcessStats.CpuSeconds(Environment.ProcessId);
             var clock = Stopwatch.StartNew();
+            var stormCounters = new OpenLoopCounters();
+            var logins = storm
+                ? OpenLoop.RunAsync(run.StormRate, run.Duration,
+                    (i, ct) => Rest.LoginAsync(run.Urls[0], seats[Random.Shared.Next(seats.Count)], run.StormPassword, ct), stormCounters, cancellationToken)
+                : Task.CompletedTask;
             await SendAsync(step, rate, run.Duration, rooms, cancellationToken);
             var seconds = clock.Elapsed.TotalSeconds;
             var serverCpuPercent = (ProcessStats.CpuSeconds(run.ServerPid) - serverCpu) / seconds * 100;
             var ownCpuPercent = (ProcessStats.CpuSeconds(Environment.ProcessId) - ownCpu) / seconds * 100;
             await DrainAsync(step, cancellationToken);
+            await logins;
+            var stormResult = storm
+                ? new StormResult(run.StormRate, stormCounters.Ok, stormCounters.Busy, stormCounters.Failed,
+                    stormCounters.OkLatency.Percentile(0.50), stormCounters.OkLatency.Percentile(0.99))
+                : null;
 
             var counters = steps[step];
             var expected = counters.Sent * run.RoomSize;
@@ -200,7 +243,7 @@ internal sealed class FanOutSession(FanOutRun run, IReadOnlyList<Seat> seats) : 
                 expected, delivered, Math.Round(delivered / seconds), expected == 0 ? 0 : Math.Round((double)delivered / expected, 5),
                 counters.Latency.Percentile(0.50), counters.Latency.Percentile(0.99), counters.Latency.Percentile(0.999), counters.Latency.Max(),
                 Math.Round(serverCpuPercent), Math.Round(ownCpuPercent), Math.Round(ProcessStats.RssMiB(run.ServerPid)), Connected,
-                Math.Round(seconds, 2)));
+                Math.Round(seconds, 2), stormResult));
         }
 
         return results;

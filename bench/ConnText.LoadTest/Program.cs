@@ -4,6 +4,7 @@ using ConnText.LoadTest;
 //   seed    bench-only shortcut: users, personal access tokens and rooms written straight into the database
 //   fanout  N connections in rooms of M, a ladder of send rates; delivered/s, reach, delivery latency
 //   idle    opens connections and holds them (the script reads the server's memory meanwhile)
+//   rest    REST scenarios (send, history, conversation list, login) at target rates, open loop
 //   summarize  one Markdown report (with ratios to the Node.js baseline) from a run's JSON files
 // Run without arguments for the options of each.
 if (args.Length == 0 || args[0] is "-h" or "--help")
@@ -26,6 +27,7 @@ try
         "seed" => await Seeder.RunAsync(options, stop.Token),
         "fanout" => await FanOut.RunAsync(options, stop.Token),
         "idle" => await Idle.RunAsync(options, stop.Token),
+        "rest" => await Rest.RunAsync(options, stop.Token),
         "summarize" => await Summary.RunAsync(options, stop.Token),
         _ => throw new ArgumentException($"unknown command '{args[0]}'"),
     };

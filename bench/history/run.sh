@@ -14,6 +14,11 @@
 #   bench/history/run.sh                       # 10,000,000 messages, 1,000 conversations, 1,000 req/s for 30 s
 #   RATE="100 1000" bench/history/run.sh       # one HTTP run per rate, each on a freshly started server
 #   MESSAGES=1000000 SECONDS_=10 bench/history/run.sh   # a quicker look
+#   TRACE=1 ...                                # also a dotnet-trace CPU sample of the server during each HTTP run
+#                                              # (for the profile only: on a busy machine the sampler throttles the server)
+#   SEARCH_INDEX=0 ...                         # skip rebuilding the full-text GIN index after the load (paging never reads it)
+#   UPDATE_DOCS=1 ...                          # also rewrites docs/performance.md between the history-results markers
+# The report (and any trace) is kept in bench/results/history-<UTC time>/ (or OUT=dir).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 
@@ -22,7 +27,18 @@ CONVERSATIONS=${CONVERSATIONS:-1000}
 RATE=${RATE:-1000}
 SECONDS_=${SECONDS_:-30}
 SQL_PAGES=${SQL_PAGES:-5000}
+TRACE=${TRACE:-0}
+trace_cmd=$(command -v dotnet-trace || echo "$HOME/.dotnet/tools/dotnet-trace")
+UPDATE_DOCS=${UPDATE_DOCS:-0}
+OUT=${OUT:-bench/results/history-$(date -u +%Y%m%dT%H%M%SZ)}
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+mkdir -p "$OUT"
+OUT=$(cd "$OUT" && pwd)
+started_at=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+load_at_start=$(cut -d' ' -f1-3 /proc/loadavg)
+# Everything printed from here on is also the report.
+exec > >(tee "$OUT/report.txt") 2>&1
+echo "history benchmark: $started_at, MESSAGES=$MESSAGES CONVERSATIONS=$CONVERSATIONS RATE=\"$RATE\" SECONDS_=$SECONDS_, load average at start $load_at_start"
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/conntext-history.XXXXXX")
 chmod 755 "$tmp"
@@ -125,9 +141,15 @@ kill "$server_pid"; wait "$server_pid" 2>/dev/null || true; server_pid=""
 per_conv=$(( MESSAGES / CONVERSATIONS ))
 echo "== loading $CONVERSATIONS conversations x $per_conv messages"
 started=$(date +%s)
+# Bulk load like an import: the secondary indexes (the paging index among them) are dropped and rebuilt once after
+# the load, sorted, instead of taking 10 M random inserts each (which took ~20 min on the busy machine); the
+# definitions come from the migrated schema, so the rebuilt indexes are the server's own.
+psql_ -c "SELECT indexdef FROM pg_indexes WHERE tablename = 'messages' AND indexname IN ('IX_messages_ConversationId_Sequence', 'IX_messages_ConversationId_SenderId_ClientMessageId')" >"$tmp/indexes.sql"
+[ "$(wc -l <"$tmp/indexes.sql")" -eq 2 ] || { echo "expected the two messages indexes, got:"; cat "$tmp/indexes.sql"; exit 1; }
 psql_ <<SQL
--- Bulk load like an import: the full-text GIN index is built once afterwards instead of row by row.
 DROP INDEX IF EXISTS "IX_messages_SearchVector";
+DROP INDEX "IX_messages_ConversationId_Sequence";
+DROP INDEX "IX_messages_ConversationId_SenderId_ClientMessageId";
 INSERT INTO conversations ("Id", "Kind", "Title", "LastSequence", "CreatedAt", "LastActivityAt")
 SELECT md5('conversation' || c)::uuid, 'group', 'conversation ' || c, $per_conv, now() - interval '400 days', now()
 FROM generate_series(1, $CONVERSATIONS) AS c;
@@ -154,7 +176,13 @@ ORDER BY s, c;
 SQL
   echo "  messages $first-$last of every conversation loaded ($(( $(date +%s) - started ))s)"
 done
-psql_ -c 'CREATE INDEX "IX_messages_SearchVector" ON messages USING GIN ("SearchVector");'
+sed 's/$/;/' "$tmp/indexes.sql" | psql_
+echo "  paging indexes rebuilt ($(( $(date +%s) - started ))s)"
+if [ "${SEARCH_INDEX:-1}" = 1 ]; then
+  psql_ -c 'CREATE INDEX "IX_messages_SearchVector" ON messages USING GIN ("SearchVector");'
+else
+  echo "  full-text index not rebuilt (SEARCH_INDEX=0): paging does not read it, and building it on 10 M rows takes minutes"
+fi
 psql_ -c 'VACUUM ANALYZE;'
 echo "  loaded in $(( $(date +%s) - started ))s: $(psql_ -c 'SELECT count(*) FROM messages') messages," \
      "database $(psql_ -c "SELECT pg_size_pretty(pg_database_size('conntext'))")"
@@ -172,7 +200,20 @@ for rate in $RATE; do
   echo "== HTTP: $rate requests/s for ${SECONDS_}s"
   start_server
   server_cpu0=$(cpu_of "$server_pid"); pg_cpu0=$(cpu_of "$pg_pid" tree)
-  dotnet "$tmp/bench/ConnText.HistoryBench.dll" http "$server_url" "$token" "$tmp/targets.csv" "$rate" "$SECONDS_" || http_rc=$?
+  trace_pid=""
+  if [ "$TRACE" = 1 ]; then
+    # Starts after the load generator's warm-up would be ideal; sampling the whole run keeps it simple (the
+    # warm-up's JIT shows up as its own stacks).
+    "$trace_cmd" collect -p "$server_pid" --profile dotnet-sampled-thread-time -o "$OUT/server-$rate.nettrace" >"$OUT/trace-$rate.log" 2>&1 &
+    trace_pid=$!
+  fi
+  dotnet "$tmp/bench/ConnText.HistoryBench.dll" http "$server_url" "$token" "$tmp/targets.csv" "$rate" "$SECONDS_" "$server_pid" || http_rc=$?
+  if [ -n "$trace_pid" ]; then
+    kill -INT "$trace_pid" 2>/dev/null || true
+    wait "$trace_pid" 2>/dev/null || true
+    "$trace_cmd" report "$OUT/server-$rate.nettrace" topN --inclusive -n 40 >"$OUT/server-$rate-top.txt" 2>&1 || true
+    echo "trace: $OUT/server-$rate.nettrace, top inclusive frames in $OUT/server-$rate-top.txt"
+  fi
   server_cpu1=$(cpu_of "$server_pid"); pg_cpu1=$(cpu_of "$pg_pid" tree)
   awk -v s=$(( server_cpu1 - server_cpu0 )) -v p=$(( pg_cpu1 - pg_cpu0 )) -v hz="$hz" \
     -v n=$(( rate * SECONDS_ + 200 )) \
@@ -180,4 +221,19 @@ for rate in $RATE; do
   kill "$server_pid"; wait "$server_pid" 2>/dev/null || true; server_pid=""
 done
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), load average $(cut -d' ' -f1-3 /proc/loadavg)"
+if [ "$UPDATE_DOCS" = 1 ]; then
+  {
+    sed '/<!-- history-results:start -->/q' docs/performance.md
+    echo
+    echo "Run of $started_at (load average at start $load_at_start), \`MESSAGES=$MESSAGES RATE=\"$RATE\" SECONDS_=$SECONDS_ bench/history/run.sh\`:"
+    echo
+    echo '```text'
+    grep -E '^(  loaded in|sql |http|server CPU|CPU during|machine:| *Index Scan| *Buffers| *Execution Time)' "$OUT/report.txt"
+    echo '```'
+    echo
+    sed -n '/<!-- history-results:end -->/,$p' docs/performance.md
+  } >"$tmp/performance.md"
+  cp "$tmp/performance.md" docs/performance.md
+  echo "docs/performance.md updated (history-results)"
+fi
 exit "${http_rc:-0}"

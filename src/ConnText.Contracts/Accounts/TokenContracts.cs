@@ -13,7 +13,7 @@ public sealed record CreatePersonalAccessTokenRequest(string? Name, IReadOnlyLis
 /// <param name="Scopes">Granted scopes.</param>
 /// <param name="CreatedAt">When it was created.</param>
 /// <param name="ExpiresAt">When it stops working.</param>
-/// <param name="LastUsedAt">When it was last used (to the minute), if ever.</param>
+/// <param name="LastUsedAt">When it was last used (written at most every few minutes, <c>ConnText:AccessTokens:LastUsedWriteIntervalMinutes</c>), if ever.</param>
 public sealed record PersonalAccessTokenResponse(
     Guid Id, string Name, string Prefix, IReadOnlyList<string> Scopes, DateTimeOffset CreatedAt, DateTimeOffset ExpiresAt, DateTimeOffset? LastUsedAt);
 

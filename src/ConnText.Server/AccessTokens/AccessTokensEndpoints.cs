@@ -4,8 +4,10 @@ using ConnText.Contracts.Problems;
 using ConnText.Server.Accounts;
 using ConnText.Server.Auth;
 using ConnText.Server.Data;
+using ConnText.Server.Hosting;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace ConnText.Server.AccessTokens;
 
@@ -13,7 +15,18 @@ internal static class AccessTokensEndpoints
 {
     private const int MaxActiveTokensPerUser = 50;
 
-    public static IServiceCollection AddAccessTokens(this IServiceCollection services) => services;
+    public static IServiceCollection AddAccessTokens(this IServiceCollection services, IConfiguration configuration)
+    {
+        var options = configuration.BindSection<AccessTokensOptions>(AccessTokensOptions.Section);
+        if (options.LastUsedWriteIntervalMinutes is < 1 or > 1440)
+        {
+            throw new StartupException($"{AccessTokensOptions.Section}:LastUsedWriteIntervalMinutes", "must be between 1 and 1440.");
+        }
+
+        services.Configure<AccessTokensOptions>(configuration.GetSection(AccessTokensOptions.Section));
+        services.TryAddSingleton<LastUseRecorder>();
+        return services;
+    }
 
     public static RouteGroupBuilder MapAccessTokensEndpoints(this IEndpointRouteBuilder endpoints)
     {

@@ -1,10 +1,10 @@
+using System.Data.Common;
 using System.Security.Claims;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Encodings.Web;
 using ConnText.Server.Data;
 using Microsoft.AspNetCore.Authentication;
-using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using OpenIddict.Abstractions;
@@ -13,12 +13,14 @@ using static OpenIddict.Abstractions.OpenIddictConstants;
 namespace ConnText.Server.AccessTokens;
 
 /// <summary>Authenticates <c>Authorization: Bearer ctp_…</c> with a personal access token, checked on every request.</summary>
-internal sealed class PersonalAccessTokenHandler(
+internal sealed partial class PersonalAccessTokenHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> options,
     ILoggerFactory logger,
     UrlEncoder encoder,
     ConnTextDbContext db,
-    TimeProvider time)
+    TimeProvider time,
+    IOptions<AccessTokensOptions> tokenOptions,
+    LastUseRecorder lastUse)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     public const string SchemeName = "PersonalAccessToken";
@@ -49,29 +51,74 @@ internal sealed class PersonalAccessTokenHandler(
 
         var now = time.GetUtcNow();
         var hash = Hash(token);
-        var entry = await db.PersonalAccessTokens.Include(t => t.User)
-            .FirstOrDefaultAsync(t => t.SecretHash == hash, Context.RequestAborted);
-        if (entry is null || entry.RevokedAt is not null || entry.ExpiresAt <= now || entry.User is null || entry.User.IsDisabled)
+        // One round trip, nothing tracked: the token, its user and the user's roles. This runs on every request and
+        // every hub connect made with a token, so it is kept to what the principal needs.
+        var entry = await db.PersonalAccessTokens.AsNoTracking()
+            .Where(t => t.SecretHash == hash)
+            .Select(t => new
+            {
+                t.Id,
+                t.UserId,
+                t.Scopes,
+                t.ExpiresAt,
+                t.RevokedAt,
+                t.LastUsedAt,
+                t.User!.UserName,
+                t.User.DisplayName,
+                t.User.IsDisabled,
+                Roles = db.UserRoles.Where(ur => ur.UserId == t.UserId).Join(db.Roles, ur => ur.RoleId, r => r.Id, (ur, r) => r.Name).ToList(),
+            })
+            .FirstOrDefaultAsync(Context.RequestAborted);
+        if (entry is null || entry.RevokedAt is not null || entry.ExpiresAt <= now || entry.IsDisabled)
         {
             return AuthenticateResult.Fail("The token is unknown, revoked or expired.");
         }
 
-        // Record use at most once a minute: a script calling in a loop must not turn every read into a write.
-        if (entry.LastUsedAt is null || now - entry.LastUsedAt > TimeSpan.FromMinutes(1))
-        {
-            entry.LastUsedAt = now;
-            await db.SaveChangesAsync(Context.RequestAborted);
-        }
+        await RecordUseAsync(entry.Id, entry.LastUsedAt, now);
 
         var identity = new ClaimsIdentity(SchemeName, Claims.Name, Claims.Role);
         identity.SetClaim(Claims.Subject, entry.UserId.ToString())
-            .SetClaim(Claims.PreferredUsername, entry.User.UserName)
-            .SetClaim(Claims.Name, entry.User.DisplayName)
+            .SetClaim(Claims.PreferredUsername, entry.UserName)
+            .SetClaim(Claims.Name, entry.DisplayName)
             .SetClaim(TokenIdClaim, entry.Id.ToString());
         identity.SetExpirationDate(entry.ExpiresAt);
         identity.SetScopes(entry.Scopes.Split(' ', StringSplitOptions.RemoveEmptyEntries));
-        var roles = await Context.RequestServices.GetRequiredService<UserManager<Accounts.User>>().GetRolesAsync(entry.User);
-        identity.SetClaims(Claims.Role, [.. roles]);
+        identity.SetClaims(Claims.Role, [.. entry.Roles.OfType<string>()]);
         return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName));
     }
+
+    /// <summary>
+    /// Writes the last use at most once per <see cref="AccessTokensOptions.LastUsedWriteIntervalMinutes"/>: compared in
+    /// memory first (no write at all in the common case), then a conditional UPDATE so concurrent requests on several
+    /// nodes change the row once. Best effort: a failed write never fails the request it belongs to.
+    /// </summary>
+    private async Task RecordUseAsync(Guid tokenId, DateTimeOffset? storedLastUse, DateTimeOffset now)
+    {
+        var interval = TimeSpan.FromMinutes(tokenOptions.Value.LastUsedWriteIntervalMinutes);
+        if (!lastUse.TryClaim(tokenId, storedLastUse, now, interval))
+        {
+            return;
+        }
+
+        var staleBefore = now - interval;
+        try
+        {
+            await db.PersonalAccessTokens
+                .Where(t => t.Id == tokenId && (t.LastUsedAt == null || t.LastUsedAt < staleBefore))
+                .ExecuteUpdateAsync(s => s.SetProperty(t => t.LastUsedAt, now), Context.RequestAborted);
+        }
+        catch (DbException ex)
+        {
+            lastUse.Release(tokenId);
+            LogLastUseNotWritten(Logger, ex, tokenId);
+        }
+        catch (OperationCanceledException)
+        {
+            lastUse.Release(tokenId);
+            throw;
+        }
+    }
+
+    [LoggerMessage(EventId = 4101, Level = LogLevel.Warning, Message = "Could not record the last use of personal access token {TokenId}")]
+    private static partial void LogLastUseNotWritten(ILogger logger, Exception exception, Guid tokenId);
 }

@@ -29,6 +29,17 @@ internal static class AccountsEndpoints
                 $"{options.PasswordHashIterations} is below the minimum of {MinimumHashIterations} (OWASP's figure for PBKDF2-HMAC-SHA512).");
         }
 
+        if (options.PasswordHashConcurrency is < 0 or > 1024)
+        {
+            throw new StartupException($"{AccountsOptions.Section}:PasswordHashConcurrency",
+                "must be between 0 (half the processor count) and 1024.");
+        }
+
+        if (options.PasswordHashQueueLimit is < 0 or > 100_000)
+        {
+            throw new StartupException($"{AccountsOptions.Section}:PasswordHashQueueLimit", "must be between 0 and 100000.");
+        }
+
         services.Configure<AccountsOptions>(configuration.GetSection(AccountsOptions.Section));
         services.Configure<PasswordHasherOptions>(o =>
         {
@@ -61,6 +72,11 @@ internal static class AccountsEndpoints
             o.Lockout.DefaultLockoutTimeSpan = TimeSpan.FromMinutes(5);
         });
 
+        // Every hash goes through the gate; Identity's own hasher (registered by AddIdentityCore) is replaced by
+        // the one that refuses to run outside it.
+        services.TryAddSingleton<PasswordHashingGate>();
+        services.Replace(ServiceDescriptor.Scoped<IPasswordHasher<User>, GatedPasswordHasher>());
+
         services.TryAddScoped<RegisterAccount>();
         services.TryAddScoped<ExternalAccounts>();
         return services;
@@ -83,7 +99,8 @@ internal static class AccountsEndpoints
             .ProducesProblem(StatusCodes.Status409Conflict)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
-            .ProducesProblem(StatusCodes.Status429TooManyRequests);
+            .ProducesProblem(StatusCodes.Status429TooManyRequests)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
 
         return group;
     }
@@ -98,6 +115,7 @@ internal sealed class RegisterAccount(
     RoleManager<Role> roles,
     ConnTextDbContext db,
     IOptions<AccountsOptions> options,
+    PasswordHashingGate hashing,
     TimeProvider time)
 {
     public async Task<Results<Created<AccountResponse>, ValidationProblem, ProblemHttpResult>> HandleAsync(
@@ -165,11 +183,20 @@ internal sealed class RegisterAccount(
             }
         }
 
-        var outcome = await CreateAsync(request, cancellationToken);
-        if (outcome.User is null && inviteId is { } claimed)
+        RegistrationOutcome? outcome = null;
+        try
         {
-            // The account was not created: give the use back.
-            await db.Invites.Where(i => i.Id == claimed).ExecuteUpdateAsync(i => i.SetProperty(x => x.Uses, x => x.Uses - 1), cancellationToken);
+            outcome = await CreateAsync(request, cancellationToken);
+        }
+        finally
+        {
+            if (outcome?.User is null && inviteId is { } claimed)
+            {
+                // The account was not created (refused, or the server too busy to hash): give the use back, even
+                // when the request was aborted.
+                await db.Invites.Where(i => i.Id == claimed)
+                    .ExecuteUpdateAsync(i => i.SetProperty(x => x.Uses, x => x.Uses - 1), CancellationToken.None);
+            }
         }
 
         return outcome;
@@ -206,7 +233,7 @@ internal sealed class RegisterAccount(
         IdentityResult result;
         try
         {
-            result = await users.CreateAsync(user, request.Password!);
+            result = await hashing.RunAsync(() => users.CreateAsync(user, request.Password!), cancellationToken);
         }
         catch (DbUpdateException)
         {

@@ -17,4 +17,16 @@ internal sealed class AccountsOptions
 
     /// <summary>PBKDF2-HMAC-SHA512 iterations for new password hashes (OWASP: at least 210,000).</summary>
     public int PasswordHashIterations { get; set; } = 210_000;
+
+    /// <summary>
+    /// Password hashes (and verifications) that may run at once; 0 means half the processor count, at least 1.
+    /// Each takes one core for ~0.1 s, so this caps the cores a login storm can take from chat (ADR 0008).
+    /// </summary>
+    public int PasswordHashConcurrency { get; set; }
+
+    /// <summary>Sign-ins and password changes that may wait for a turn; beyond it they are refused with 503 and Retry-After.</summary>
+    public int PasswordHashQueueLimit { get; set; } = 50;
+
+    public int EffectivePasswordHashConcurrency =>
+        PasswordHashConcurrency > 0 ? PasswordHashConcurrency : Math.Max(1, Environment.ProcessorCount / 2);
 }

@@ -44,7 +44,8 @@ internal static partial class AdminEndpoints
             .WithSummary("Set a new password for a user")
             .WithDescription("Ends all of the user's sessions.")
             .ProducesValidationProblem()
-            .ProducesProblem(StatusCodes.Status404NotFound);
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
 
         admin.MapPost("/invites", CreateInviteAsync)
             .WithName("AdminCreateInvite")
@@ -138,7 +139,7 @@ internal static partial class AdminEndpoints
 
     private static async Task<Results<NoContent, ValidationProblem, ProblemHttpResult>> ResetPasswordAsync(
         Guid id, ResetPasswordRequest request, ClaimsPrincipal caller, UserManager<User> users, ConnTextDbContext db,
-        SessionRevoker revoker, TimeProvider time, ILogger<AdminLog> logger, CancellationToken cancellationToken)
+        SessionRevoker revoker, PasswordHashingGate hashing, TimeProvider time, ILogger<AdminLog> logger, CancellationToken cancellationToken)
     {
         var user = await users.FindByIdAsync(id.ToString());
         if (user is null)
@@ -154,7 +155,7 @@ internal static partial class AdminEndpoints
         }
 
         var token = await users.GeneratePasswordResetTokenAsync(user);
-        var result = await users.ResetPasswordAsync(user, token, request.NewPassword!);
+        var result = await hashing.RunAsync(() => users.ResetPasswordAsync(user, token, request.NewPassword!), cancellationToken);
         if (!result.Succeeded)
         {
             return TypedResults.ValidationProblem(

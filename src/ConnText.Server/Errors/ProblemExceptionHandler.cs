@@ -27,6 +27,18 @@ internal sealed partial class ProblemExceptionHandler(IProblemDetailsService pro
             };
             LogBadRequest(logger, badRequest.StatusCode, httpContext.Request.Method, httpContext.Request.Path, problem.Detail);
         }
+        else if (exception is Accounts.PasswordHashingBusyException busy)
+        {
+            // A login storm: hashing is at its concurrency limit with a full queue (ADR 0008). Come back later.
+            httpContext.Response.Headers.RetryAfter = busy.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            problem = new ProblemDetails
+            {
+                Status = StatusCodes.Status503ServiceUnavailable,
+                Type = ProblemTypes.ServiceUnavailable,
+                Title = "Service Unavailable",
+                Detail = $"Too many sign-ins and password changes are in progress. Retry after {busy.RetryAfterSeconds} seconds.",
+            };
+        }
         else if (exception is OperationCanceledException && httpContext.RequestAborted.IsCancellationRequested)
         {
             // The client went away; nobody is left to answer.

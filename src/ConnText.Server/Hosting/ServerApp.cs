@@ -74,7 +74,7 @@ internal static class ServerApp
         builder.Services.AddAuth(builder.Configuration, options);
         builder.Services.AddSessions();
         builder.Services.AddAuthRateLimits(builder.Configuration);
-        builder.Services.AddAccessTokens();
+        builder.Services.AddAccessTokens(builder.Configuration);
         builder.Services.AddProfile();
         builder.Services.AddAdmin();
         builder.Services.AddTwoFactor();

@@ -237,12 +237,11 @@ internal static class MessagesEndpoints
         }
 
         var me = caller.UserId();
-        if (await Membership.FindAsync(db, conversationId, me, cancellationToken) is null)
-        {
-            return Membership.NotFound();
-        }
-
-        var messages = db.Messages.AsNoTracking().Where(m => m.ConversationId == conversationId);
+        // The membership check rides in the page query (an uncorrelated EXISTS the database evaluates once): a member's
+        // non-empty page costs one round trip less. Only an empty page needs the separate check, to tell a non-member
+        // (404) from an empty conversation.
+        var messages = db.Messages.AsNoTracking().Where(m => m.ConversationId == conversationId
+            && db.ConversationMembers.Any(cm => cm.ConversationId == conversationId && cm.UserId == me));
         List<Message> page;
         if (after is { } a)
         {
@@ -256,6 +255,11 @@ internal static class MessagesEndpoints
             }
 
             page = await messages.OrderByDescending(m => m.Sequence).Take(limit + 1).ToListAsync(cancellationToken);
+        }
+
+        if (page.Count == 0 && await Membership.FindAsync(db, conversationId, me, cancellationToken) is null)
+        {
+            return Membership.NotFound();
         }
 
         var hasMore = page.Count > limit;

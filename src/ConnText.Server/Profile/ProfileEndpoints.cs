@@ -34,7 +34,8 @@ internal static class ProfileEndpoints
             .WithName("ChangeMyPassword")
             .WithSummary("Change my password")
             .WithDescription("Needs the current password. With endOtherSessions, every other device is signed out.")
-            .ProducesValidationProblem();
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
 
         var users = endpoints.MapGroup("/users").WithTags("Users").RequireAuthorization(ApiScopes.ReadPolicy);
         users.MapGet("/", SearchAsync)
@@ -119,7 +120,7 @@ internal static class ProfileEndpoints
 
     private static async Task<Results<NoContent, ValidationProblem, ProblemHttpResult>> ChangePasswordAsync(
         ChangePasswordRequest request, ClaimsPrincipal caller, UserManager<User> users, ConnTextDbContext db, SessionRevoker revoker,
-        CancellationToken cancellationToken)
+        PasswordHashingGate hashing, CancellationToken cancellationToken)
     {
         var user = await users.FindByIdAsync(caller.UserId().ToString());
         if (user is null)
@@ -127,7 +128,8 @@ internal static class ProfileEndpoints
             return Gone();
         }
 
-        if (string.IsNullOrEmpty(request.CurrentPassword) || !await users.CheckPasswordAsync(user, request.CurrentPassword))
+        if (string.IsNullOrEmpty(request.CurrentPassword)
+            || !await hashing.RunAsync(() => users.CheckPasswordAsync(user, request.CurrentPassword), cancellationToken))
         {
             return TypedResults.ValidationProblem(
                 new Dictionary<string, string[]> { ["currentPassword"] = ["The current password is not correct."] },
@@ -141,7 +143,7 @@ internal static class ProfileEndpoints
                 type: ProblemTypes.Validation, title: "The password was not changed");
         }
 
-        var result = await users.ChangePasswordAsync(user, request.CurrentPassword, request.NewPassword!);
+        var result = await hashing.RunAsync(() => users.ChangePasswordAsync(user, request.CurrentPassword, request.NewPassword!), cancellationToken);
         if (!result.Succeeded)
         {
             return TypedResults.ValidationProblem(

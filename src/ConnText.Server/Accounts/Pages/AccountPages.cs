@@ -74,6 +74,7 @@ internal static partial class AccountPages
         IOptions<AccountsOptions> accounts,
         HttpContext context,
         LoginThrottle throttle,
+        PasswordHashingGate hashing,
         ILoggerFactory loggers)
     {
         var logger = loggers.CreateLogger("ConnText.Server.Accounts.Login");
@@ -93,16 +94,33 @@ internal static partial class AccountPages
                 $"Too many sign-in attempts for this account. Try again in {seconds} seconds.", StatusCodes.Status429TooManyRequests);
         }
 
-        var user = await users.FindByNameAsync(form.Username);
+        try
+        {
+            return await CheckCredentialsAsync(form, returnUrl, users, signIn, host, accounts, ip, hashing, logger, context.RequestAborted);
+        }
+        catch (PasswordHashingBusyException busy)
+        {
+            LogLoginFailed(logger, "password hashing busy", ip);
+            context.Response.Headers.RetryAfter = busy.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            return Login(host, accounts, returnUrl, form.Username,
+                $"The server is busy signing other people in. Try again in {busy.RetryAfterSeconds} seconds.", StatusCodes.Status503ServiceUnavailable);
+        }
+    }
+
+    private static async Task<IResult> CheckCredentialsAsync(
+        LoginForm form, string? returnUrl, UserManager<User> users, SignInManager<User> signIn, IOptions<ConnTextOptions> host,
+        IOptions<AccountsOptions> accounts, string? ip, PasswordHashingGate hashing, ILogger logger, CancellationToken cancellationToken)
+    {
+        var user = await users.FindByNameAsync(form.Username!);
         if (user is null)
         {
             // Same work and answer as a wrong password, so a response never tells whether a name exists.
-            users.PasswordHasher.HashPassword(new User(), form.Password);
+            await hashing.RunAsync(() => Task.FromResult(users.PasswordHasher.HashPassword(new User(), form.Password!)), cancellationToken);
             LogLoginFailed(logger, "unknown user", ip);
             return Login(host, accounts, returnUrl, form.Username, WrongCredentials, StatusCodes.Status401Unauthorized);
         }
 
-        var result = await signIn.CheckPasswordSignInAsync(user, form.Password, lockoutOnFailure: true);
+        var result = await hashing.RunAsync(() => signIn.CheckPasswordSignInAsync(user, form.Password!, lockoutOnFailure: true), cancellationToken);
         if (result.IsLockedOut)
         {
             LogLoginFailed(logger, "temporarily locked", ip, user.Id);
@@ -126,7 +144,8 @@ internal static partial class AccountPages
         {
             // Identity's standard way into the second step: the short-lived two-factor cookie that names the user,
             // and no login yet. It checks the password once more, which costs one hash, only after the right password.
-            var pending = await signIn.PasswordSignInAsync(user, form.Password, isPersistent: false, lockoutOnFailure: true);
+            var pending = await hashing.RunAsync(
+                () => signIn.PasswordSignInAsync(user, form.Password!, isPersistent: false, lockoutOnFailure: true), cancellationToken);
             if (pending.RequiresTwoFactor)
             {
                 LogSecondFactorRequired(logger, user.Id, ip);
@@ -154,11 +173,23 @@ internal static partial class AccountPages
         SignInManager<User> signIn,
         IOptions<ConnTextOptions> host,
         IOptions<AccountsOptions> accounts,
+        HttpContext context,
         CancellationToken cancellationToken)
     {
         var safeForm = form with { ReturnUrl = SafeReturnUrl(form.ReturnUrl) };
-        var outcome = await register.RegisterAsync(
-            new RegisterAccountRequest(form.Username, form.Password, form.DisplayName, InviteCode: form.InviteCode), cancellationToken);
+        RegistrationOutcome outcome;
+        try
+        {
+            outcome = await register.RegisterAsync(
+                new RegisterAccountRequest(form.Username, form.Password, form.DisplayName, InviteCode: form.InviteCode), cancellationToken);
+        }
+        catch (PasswordHashingBusyException busy)
+        {
+            context.Response.Headers.RetryAfter = busy.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            return Register(host, accounts, safeForm,
+                $"The server is busy signing other people in. Try again in {busy.RetryAfterSeconds} seconds.", null,
+                StatusCodes.Status503ServiceUnavailable);
+        }
         if (outcome.Closed)
         {
             return Register(host, accounts, safeForm, null, null, StatusCodes.Status403Forbidden);

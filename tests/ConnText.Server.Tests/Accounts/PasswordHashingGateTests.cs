@@ -1,0 +1,161 @@
+using System.Net;
+using System.Net.Http.Json;
+using ConnText.Contracts.Accounts;
+using ConnText.Contracts.Problems;
+using ConnText.Server.Accounts;
+using ConnText.Server.Tests.Infrastructure;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+
+namespace ConnText.Server.Tests.Accounts;
+
+/// <summary>The concurrency limit on password hashing (ADR 0008): at most N at once, a bounded queue, then 503 with Retry-After.</summary>
+public sealed class PasswordHashingGateTests
+{
+    [Fact]
+    public async Task RunAsync_BeyondTheLimit_Queues_AndBeyondTheQueue_IsRefused()
+    {
+        using var gate = new PasswordHashingGate(Options.Create(new AccountsOptions { PasswordHashConcurrency = 2, PasswordHashQueueLimit = 1 }));
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var running = 0;
+        var mostAtOnce = 0;
+        var started = 0;
+        async Task<int> Work()
+        {
+            Interlocked.Increment(ref started);
+            var now = Interlocked.Increment(ref running);
+            InterlockedMax(ref mostAtOnce, now);
+            await release.Task;
+            Interlocked.Decrement(ref running);
+            return now;
+        }
+
+        var first = gate.RunAsync(Work, CancellationToken.None);
+        var second = gate.RunAsync(Work, CancellationToken.None);
+        var third = gate.RunAsync(Work, CancellationToken.None); // waits in the queue
+        Assert.Equal(2, gate.Active);
+        Assert.Equal(1, gate.Queued);
+        Assert.Equal(2, Volatile.Read(ref started));
+        Assert.False(third.IsCompleted);
+
+        var refused = await Assert.ThrowsAsync<PasswordHashingBusyException>(() => gate.RunAsync(Work, CancellationToken.None));
+        Assert.True(refused.RetryAfterSeconds >= 1);
+
+        release.SetResult();
+        await Task.WhenAll(first, second, third);
+        Assert.Equal(3, Volatile.Read(ref started));
+        Assert.Equal(2, mostAtOnce);
+        Assert.Equal(0, gate.Active);
+    }
+
+    [Fact]
+    public async Task RunAsync_Nested_ReusesTheCallersTurn()
+    {
+        using var gate = new PasswordHashingGate(Options.Create(new AccountsOptions { PasswordHashConcurrency = 1, PasswordHashQueueLimit = 0 }));
+        var inner = await gate.RunAsync(() => gate.RunAsync(() => Task.FromResult(PasswordHashingGate.IsInside), CancellationToken.None), CancellationToken.None);
+        Assert.True(inner);
+        Assert.False(PasswordHashingGate.IsInside);
+    }
+
+    [Fact]
+    public async Task Hasher_OutsideTheGate_Refuses_InsideItHashesAndVerifies()
+    {
+        var hasher = new GatedPasswordHasher(Options.Create(new PasswordHasherOptions { IterationCount = 210_000 }));
+        var user = new User();
+        Assert.Throws<InvalidOperationException>(() => hasher.HashPassword(user, "a password"));
+
+        using var gate = new PasswordHashingGate(Options.Create(new AccountsOptions()));
+        var result = await gate.RunAsync(() =>
+        {
+            var hash = hasher.HashPassword(user, "a password");
+            return Task.FromResult(hasher.VerifyHashedPassword(user, hash, "a password"));
+        }, CancellationToken.None);
+        Assert.Equal(PasswordVerificationResult.Success, result);
+        Assert.Throws<InvalidOperationException>(() => hasher.VerifyHashedPassword(user, "AQAAAAIAAYagAAAAE", "a password"));
+    }
+
+    [Fact]
+    public void Concurrency_DefaultsToHalfTheCores_AtLeastOne()
+    {
+        Assert.Equal(Math.Max(1, Environment.ProcessorCount / 2), new AccountsOptions().EffectivePasswordHashConcurrency);
+        Assert.Equal(3, new AccountsOptions { PasswordHashConcurrency = 3 }.EffectivePasswordHashConcurrency);
+    }
+
+    private static void InterlockedMax(ref int target, int value)
+    {
+        int seen;
+        while (value > (seen = Volatile.Read(ref target)) && Interlocked.CompareExchange(ref target, value, seen) != seen)
+        {
+        }
+    }
+}
+
+/// <summary>The endpoints that hash, with the gate full: they wait in the queue, then are refused with 503 and Retry-After.</summary>
+public abstract class PasswordHashingLimitTests(Provider provider)
+{
+    [Fact]
+    public async Task Registration_And_Login_WhenHashingIsSaturated_QueueThenAre503WithRetryAfter()
+    {
+        await using var server = await ServerInstance.StartAsync(provider, new Dictionary<string, string?>
+        {
+            ["ConnText:Accounts:PasswordHashConcurrency"] = "1",
+            ["ConnText:Accounts:PasswordHashQueueLimit"] = "1",
+        });
+        await SignedInUsers.RegisterAsync(server, "alice");
+        var gate = server.Services.GetRequiredService<PasswordHashingGate>();
+
+        // Another sign-in holds the only turn (as a long hash would).
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var holder = gate.RunAsync(() => release.Task, CancellationToken.None);
+        Assert.Equal(1, gate.Active);
+
+        // The next one waits for a turn ...
+        var queued = server.Client.PostAsJsonAsync("/api/v1/accounts", new RegisterAccountRequest("bob", SignedInUsers.Password));
+        await WaitUntilAsync(() => gate.Queued == 1);
+        Assert.False(queued.IsCompleted);
+
+        // ... and with the queue full, the API refuses at once with a problem and Retry-After ...
+        using (var refused = await server.Client.PostAsJsonAsync("/api/v1/accounts", new RegisterAccountRequest("carol", SignedInUsers.Password)))
+        {
+            await refused.AssertProblemAsync(503, ProblemTypes.ServiceUnavailable);
+            Assert.True(refused.Headers.RetryAfter?.Delta >= TimeSpan.FromSeconds(1), "Retry-After tells when to come back");
+        }
+
+        // ... and so does the login page (an HTML page, as the browser expects).
+        using (var browser = new OAuthBrowser(server.Address))
+        {
+            using var page = await browser.FollowAsync(OAuthBrowser.AuthorizeUrl(OAuthBrowser.LoopbackRedirect(50210), OAuthBrowser.NewVerifier()));
+            using var busy = await browser.SubmitLoginAsync(page, "alice", SignedInUsers.Password);
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, busy.StatusCode);
+            Assert.True(busy.Headers.RetryAfter?.Delta >= TimeSpan.FromSeconds(1));
+            Assert.Contains("busy", await busy.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
+
+        // When the turn is free, the queued registration completes; carol was not created.
+        release.SetResult();
+        await holder;
+        using (var bob = await queued)
+        {
+            Assert.Equal(HttpStatusCode.Created, bob.StatusCode);
+        }
+
+        using var alice = await SignedInUsers.SignInAsync(server, "alice");
+        using var me = await alice.GetAsync("/api/v1/me");
+        Assert.Equal(HttpStatusCode.OK, me.StatusCode);
+        await SignedInUsers.RegisterAsync(server, "carol");
+    }
+
+    private static async Task WaitUntilAsync(Func<bool> condition)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        while (!condition())
+        {
+            await Task.Delay(20, timeout.Token);
+        }
+    }
+}
+
+public sealed class SqlitePasswordHashingLimitTests() : PasswordHashingLimitTests(Provider.Sqlite);
+
+public sealed class PostgresPasswordHashingLimitTests() : PasswordHashingLimitTests(Provider.Postgres);
