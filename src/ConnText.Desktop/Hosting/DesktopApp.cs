@@ -2,7 +2,9 @@ using System.Net;
 using ConnText.Client.Auth;
 using ConnText.Client.Sessions;
 using ConnText.Desktop.Launch;
+using ConnText.Desktop.Plugins;
 using ConnText.Desktop.Security;
+using ConnText.Plugins.Hosting;
 using ConnText.UI;
 using ConnText.UI.Shell;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -76,8 +78,14 @@ internal static partial class DesktopApp
                 options.ResolveDataDirectory(),
                 services.GetRequiredService<ISystemBrowser>(),
                 services.GetRequiredService<ILoggerFactory>(),
-                new AccountSessionOptions { Time = services.GetRequiredService<TimeProvider>(), PollInterval = options.PollInterval });
+                new AccountSessionOptions
+                {
+                    Time = services.GetRequiredService<TimeProvider>(),
+                    PollInterval = options.PollInterval,
+                    OutgoingFilter = services.GetRequiredService<PluginHost>(),
+                });
         });
+        builder.Services.AddDesktopPlugins(); // before the engine: enabled plugins see the first messages
         builder.Services.AddHostedService<EngineService>();
         builder.Services.AddSingleton<IAppShell, DesktopShell>();
         builder.Services.AddSingleton(services => new UiPreferences
