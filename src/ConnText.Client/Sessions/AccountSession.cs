@@ -50,6 +50,7 @@ public sealed partial class AccountSession : IAsyncDisposable
         this.logger = logger;
         time = options.Time;
         device = options.Device;
+        outgoingFilter = options.OutgoingFilter;
         tokens = new TokenKeeper(new TokenFile(Path.Combine(directory, "tokens.json")), new OAuthTokenClient(options.TokenHttp, account.Server, time), time);
         Api = new ConnTextApi(account.Server, tokens);
         Store = new LocalStore(Path.Combine(directory, "store.db"), account.UserId);
@@ -747,6 +748,9 @@ public sealed class AccountSessionOptions
 
     /// <summary>The HTTP client for the token endpoint.</summary>
     public HttpClient TokenHttp { get; init; } = new();
+
+    /// <summary>Sees each message <see cref="AccountSession.SendAsync"/> writes before the outbox (the desktop's plugins).</summary>
+    public IOutgoingFilter? OutgoingFilter { get; init; }
 }
 
 /// <summary>Names of the hub's methods and events (docs/protocol.md).</summary>

@@ -4,7 +4,9 @@ using ConnText.Client.Devices;
 using ConnText.Client.Sessions;
 using ConnText.Desktop.Launch;
 using ConnText.Desktop.Notifications;
+using ConnText.Desktop.Plugins;
 using ConnText.Desktop.Security;
+using ConnText.Plugins.Hosting;
 using ConnText.UI;
 using ConnText.UI.Shell;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -84,8 +86,10 @@ internal static partial class DesktopApp
                     Time = services.GetRequiredService<TimeProvider>(),
                     // Created on first run; every account registers it as the device of its session.
                     Device = DeviceIdentity.LoadOrCreate(dataDirectory, Environment.MachineName),
+                    OutgoingFilter = services.GetRequiredService<PluginHost>(),
                 });
         });
+        builder.Services.AddDesktopPlugins(); // before the engine: enabled plugins see the first messages
         builder.Services.AddHostedService<EngineService>();
         builder.Services.AddSingleton<IAppShell, DesktopShell>();
         builder.Services.AddSingleton(services => new UiPreferences

@@ -82,9 +82,12 @@ public sealed partial class ChatView
             return;
         }
 
-        Session.Send(ConversationId, text, replyTo?.Id);
-        replyTo = null;
-        draft = "";
+        // Plugins see it first (slash commands, outgoing hooks); a refused message keeps its draft.
+        if (await Session.SendAsync(ConversationId, text, replyTo?.Id, CancellationToken.None))
+        {
+            replyTo = null;
+            draft = "";
+        }
     }
 
     private void OnDraftInput()
