@@ -77,7 +77,7 @@ public sealed partial class AccountSession : IAsyncDisposable
     public event EventHandler<MessageEventArgs>? MessageReceived;
 
     /// <summary>The account.</summary>
-    public AccountInfo Account { get; }
+    public AccountInfo Account { get; private set; }
 
     /// <summary>The typed REST client of the account.</summary>
     public ConnTextApi Api { get; }
@@ -353,11 +353,13 @@ public sealed partial class AccountSession : IAsyncDisposable
         }
 
         var added = false;
+        var changed = false;
         foreach (var conversation in fresh)
         {
             if (known.Contains(conversation.Id))
             {
-                Store.UpsertConversation(conversation, conversation.LastSequence);
+                // A title, members or mute changed elsewhere: shown at once, not only with the next message.
+                changed |= Store.UpsertConversation(conversation, conversation.LastSequence);
                 continue;
             }
 
@@ -377,9 +379,19 @@ public sealed partial class AccountSession : IAsyncDisposable
             added = true;
         }
 
+        // Listed no more: left (on any device) or removed. Only conversations known before the listing started are
+        // candidates, so one created meanwhile is not taken for a gone one.
+        var listed = fresh.Select(c => c.Id).ToHashSet();
+        var gone = known.Where(id => !listed.Contains(id)).ToList();
+        gone.ForEach(Store.RemoveConversation);
+
         if (added)
         {
             rejoin = true;
+            OnChanged();
+        }
+        else if (changed || gone.Count > 0)
+        {
             OnChanged();
         }
     }
