@@ -1,4 +1,5 @@
 using ConnText.Client.Sessions;
+using ConnText.Client.Store;
 using ConnText.Contracts.Conversations;
 using ConnText.UI.Shell;
 using Microsoft.AspNetCore.Components;
@@ -17,6 +18,9 @@ public sealed partial class HomePage : IDisposable
 
     [Inject]
     private UiPreferences Preferences { get; set; } = null!;
+
+    [Inject]
+    private HomeNavigation Navigation { get; set; } = null!;
 
     /// <summary>The account to show first (after adding one).</summary>
     [SupplyParameterFromQuery(Name = "account")]
@@ -46,6 +50,7 @@ public sealed partial class HomePage : IDisposable
     {
         Accounts.Changed -= OnChanged;
         Preferences.Changed -= OnChanged;
+        Navigation.Changed -= OnChanged;
     }
 
     protected override void OnInitialized()
@@ -53,6 +58,7 @@ public sealed partial class HomePage : IDisposable
         accountId = InitialAccount;
         Accounts.Changed += OnChanged;
         Preferences.Changed += OnChanged;
+        Navigation.Changed += OnChanged;
     }
 
     protected override void OnAfterRender(bool firstRender)
@@ -72,15 +78,34 @@ public sealed partial class HomePage : IDisposable
         accountId = session.Account.Id;
         ConversationId = null;
         creating = false;
+        ShowConversation(null);
     }
 
     private void SelectConversation(Guid id)
     {
         ConversationId = id;
         creating = false;
+        ShowConversation(null);
     }
 
-    private void StartNewConversation() => creating = true;
+    private void StartNewConversation()
+    {
+        creating = true;
+        ShowConversation(null);
+    }
+
+    private void OpenSearchResult(LocalSearchHit hit)
+    {
+        ConversationId = hit.Message.ConversationId;
+        creating = false;
+        ShowConversation(hit.Message.Id);
+    }
+
+    private void ShowConversation(Guid? focus)
+    {
+        Navigation.Focus(focus);
+        Navigation.Show(HomePanel.Conversation);
+    }
 
     private void ConversationCreated(ConversationResponse conversation)
     {

@@ -10,6 +10,7 @@ public static class UIServiceCollectionExtensions
     public static IServiceCollection AddConnTextUI(this IServiceCollection services)
     {
         services.TryAddSingleton<UiPreferences>(); // the host may have registered its own, with its defaults
+        services.TryAddScoped<HomeNavigation>();
         return services;
     }
 }
