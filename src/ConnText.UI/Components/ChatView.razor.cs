@@ -57,8 +57,15 @@ public sealed partial class ChatView
             focused = FocusMessageId;
             if (focused is { } id)
             {
-                await using var module = await JS.InvokeAsync<IJSObjectReference>("import", "./_content/ConnText.UI/js/chat.js");
-                await module.InvokeVoidAsync("scrollToMessage", id.ToString("D", System.Globalization.CultureInfo.InvariantCulture));
+                try
+                {
+                    await using var module = await JS.InvokeAsync<IJSObjectReference>("import", "./_content/ConnText.UI/js/chat.js");
+                    await module.InvokeVoidAsync("scrollToMessage", id.ToString("D", System.Globalization.CultureInfo.InvariantCulture));
+                }
+                catch (Exception ex) when (ex is JSException or JSDisconnectedException or TaskCanceledException)
+                {
+                    // Only the scrolling is lost (the window closed or reloaded meanwhile); the message is still highlighted.
+                }
             }
         }
 

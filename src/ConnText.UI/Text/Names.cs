@@ -44,7 +44,7 @@ public static class Names
         if (message.Attachments is { Count: > 0 })
         {
             // A file without words still says what it is.
-            var files = "📎 " + string.Join(", ", message.Attachments.Select(a => a.Name));
+            var files = (message.Attachments.Count == 1 ? "File: " : "Files: ") + string.Join(", ", message.Attachments.Select(a => a.Name));
             text = text.Length == 0 ? files : $"{text} {files}";
         }
 

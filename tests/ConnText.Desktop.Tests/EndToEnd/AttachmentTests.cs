@@ -73,7 +73,7 @@ public sealed class AttachmentTests(Chromium chromium) : IAsyncLifetime
         Assert.Equal(report, await File.ReadAllBytesAsync(path));
 
         // The list says what was sent, without Markdown.
-        await Expect(page.Locator("[data-conversation='bob'] .preview")).ToHaveTextAsync("You: Holiday photo and the report 📎 photo.png, report.bin");
+        await Expect(page.Locator("[data-conversation='bob'] .preview")).ToHaveTextAsync("You: Holiday photo and the report Files: photo.png, report.bin");
         app.Window.AssertNoProblems("in the window");
     }
 
@@ -106,7 +106,7 @@ public sealed class AttachmentTests(Chromium chromium) : IAsyncLifetime
         Assert.Contains("sandbox", full.Headers["content-security-policy"], StringComparison.Ordinal);
         using var original = SixLabors.ImageSharp.Image.Load(await full.BodyAsync());
         Assert.Equal(1200, original.Width);
-        await Expect(page.Locator("[data-conversation='bob'] .preview")).ToHaveTextAsync("bob: 📎 wide.png");
+        await Expect(page.Locator("[data-conversation='bob'] .preview")).ToHaveTextAsync("bob: File: wide.png");
         app.Window.AssertNoProblems("in the window");
     }
 }

@@ -60,13 +60,13 @@ public sealed class SettingsTests(Chromium chromium) : IAsyncLifetime
         // Do not disturb is this account's, on this device: kept in the account's local store, and survives a reload.
         await page.GetByRole(AriaRole.Checkbox, new() { Name = "Do not disturb" }).CheckAsync();
         await Expect(page.GetByRole(AriaRole.Checkbox, new() { Name = "Do not disturb" })).ToBeCheckedAsync();
-        Assert.Equal("true", await ReadSettingAsync("notifications.doNotDisturb"));
+        await WaitSettingAsync("notifications.doNotDisturb", "true");
         await page.ReloadAsync();
         await DesktopWindow.WaitInteractiveAsync(page);
         await page.GetByRole(AriaRole.Button, new() { Name = "Profile and settings" }).ClickAsync();
         await Expect(page.GetByRole(AriaRole.Checkbox, new() { Name = "Do not disturb" })).ToBeCheckedAsync();
         await page.GetByRole(AriaRole.Checkbox, new() { Name = "Do not disturb" }).UncheckAsync();
-        Assert.Equal("false", await ReadSettingAsync("notifications.doNotDisturb"));
+        await WaitSettingAsync("notifications.doNotDisturb", "false");
         app.Window.AssertNoProblems("in the window");
     }
 
@@ -135,6 +135,19 @@ public sealed class SettingsTests(Chromium chromium) : IAsyncLifetime
     {
         using var response = await api.GetAsync("/api/v1/me");
         return response.StatusCode;
+    }
+
+    // The checkbox changes in the page at once; the engine stores the value when the event reaches it.
+    private async Task WaitSettingAsync(string key, string expected)
+    {
+        string? value = null;
+        for (var i = 0; i < 100 && value != expected; i++)
+        {
+            await Task.Delay(i == 0 ? 0 : 100);
+            value = await ReadSettingAsync(key);
+        }
+
+        Assert.Equal(expected, value);
     }
 
     private async Task<string?> ReadSettingAsync(string key)

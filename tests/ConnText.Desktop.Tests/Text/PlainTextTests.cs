@@ -29,7 +29,7 @@ public sealed class PlainTextTests
         var message = new MessageResponse(Guid.NewGuid(), conversation.Id, 1, MessageKinds.Text, bob, null, "**Ship** it", null, null, null,
             DateTimeOffset.UnixEpoch, null, null, [], [], [file]);
 
-        Assert.Equal("Bob: Ship it 📎 plan.pdf", Names.Preview(conversation, message, me));
-        Assert.Equal("Bob: 📎 plan.pdf", Names.Preview(conversation, message with { Text = null }, me));
+        Assert.Equal("Bob: Ship it File: plan.pdf", Names.Preview(conversation, message, me));
+        Assert.Equal("Bob: File: plan.pdf", Names.Preview(conversation, message with { Text = null }, me));
     }
 }
