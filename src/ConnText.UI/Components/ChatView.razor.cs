@@ -3,7 +3,6 @@ using ConnText.Client.Sessions;
 using ConnText.Client.Store;
 using ConnText.Contracts.Conversations;
 using Microsoft.AspNetCore.Components;
-using Microsoft.JSInterop;
 
 namespace ConnText.UI.Components;
 
@@ -19,7 +18,6 @@ public sealed partial class ChatView
     private MessageResponse? editing;
     private string? actionError;
     private AttachmentPicker? attachments;
-    private Guid? focused;
 
     [Parameter]
     [EditorRequired]
@@ -31,9 +29,6 @@ public sealed partial class ChatView
     /// <summary>A message to bring into view and highlight (a search result).</summary>
     [Parameter]
     public Guid? FocusMessageId { get; set; }
-
-    [Inject]
-    private IJSRuntime JS { get; set; } = null!;
 
     private StoredConversation? Stored => Session.Store.Conversation(ConversationId);
 
@@ -52,23 +47,6 @@ public sealed partial class ChatView
 
     protected override async Task OnAfterRenderAsync(bool firstRender)
     {
-        if (FocusMessageId != focused)
-        {
-            focused = FocusMessageId;
-            if (focused is { } id)
-            {
-                try
-                {
-                    await using var module = await JS.InvokeAsync<IJSObjectReference>("import", "./_content/ConnText.UI/js/chat.js");
-                    await module.InvokeVoidAsync("scrollToMessage", id.ToString("D", System.Globalization.CultureInfo.InvariantCulture));
-                }
-                catch (Exception ex) when (ex is JSException or JSDisconnectedException or TaskCanceledException)
-                {
-                    // Only the scrolling is lost (the window closed or reloaded meanwhile); the message is still highlighted.
-                }
-            }
-        }
-
         // Shown means read: the read marker follows what this view displayed.
         if (Stored is { Unread: > 0 })
         {
