@@ -10,7 +10,7 @@ using ConnText.Contracts.Realtime;
 namespace ConnText.Client.Api;
 
 /// <summary>Typed client of the server's REST API (<c>/api/v1</c>) for one account.</summary>
-public sealed class ConnTextApi : IDisposable
+public sealed partial class ConnTextApi : IDisposable
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
     private readonly HttpClient http;
@@ -130,6 +130,16 @@ public sealed class ConnTextApi : IDisposable
             var problem = await response.Content.ReadFromJsonAsync<JsonElement>(cancellationToken);
             type = problem.TryGetProperty("type", out var t) ? t.GetString() : null;
             detail = problem.TryGetProperty("detail", out var d) ? d.GetString() : problem.TryGetProperty("title", out var ti) ? ti.GetString() : null;
+            if (problem.TryGetProperty("errors", out var errors) && errors.ValueKind == JsonValueKind.Object)
+            {
+                // A validation problem says what was wrong in "errors"; the title alone ("... is not valid") does not.
+                var reasons = errors.EnumerateObject().SelectMany(e => e.Value.ValueKind == JsonValueKind.Array ? e.Value.EnumerateArray() : [])
+                    .Select(r => r.GetString()).Where(r => !string.IsNullOrEmpty(r)).ToList();
+                if (reasons.Count > 0)
+                {
+                    detail = (detail is null ? "" : detail.TrimEnd('.') + ": ") + string.Join(" ", reasons);
+                }
+            }
         }
         catch (JsonException)
         {

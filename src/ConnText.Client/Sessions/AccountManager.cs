@@ -138,6 +138,7 @@ public sealed class AccountManager : IAsyncDisposable
         var session = new AccountSession(account, AccountDirectory(account), options, loggers.CreateLogger<AccountSession>());
         session.Changed += (_, _) => Changed?.Invoke(this, EventArgs.Empty);
         session.MessageReceived += (_, message) => MessageReceived?.Invoke(this, message);
+        session.AccountChanged += (_, _) => Save(); // a new display name survives a restart
         lock (gate)
         {
             sessions.Add(session);

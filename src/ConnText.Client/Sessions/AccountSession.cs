@@ -96,7 +96,7 @@ public sealed partial class AccountSession : IAsyncDisposable
     public event EventHandler<MessageEventArgs>? MessageReceived;
 
     /// <summary>The account.</summary>
-    public AccountInfo Account { get; }
+    public AccountInfo Account { get; private set; }
 
     /// <summary>The typed REST client of the account.</summary>
     public ConnTextApi Api { get; }
@@ -447,6 +447,7 @@ public sealed partial class AccountSession : IAsyncDisposable
         {
             if (known.Contains(conversation.Id))
             {
+                // A title, members or mute changed elsewhere: stored (and shown by the OnChanged below).
                 Store.UpsertConversation(conversation, conversation.LastSequence);
             }
             else
@@ -455,8 +456,10 @@ public sealed partial class AccountSession : IAsyncDisposable
             }
         }
 
-        // Left or removed while this device was away.
-        foreach (var gone in known.Except(fresh.Select(c => c.Id)))
+        // Listed no more: left (on any device) or removed while this device was away. Only conversations known
+        // before the listing started are candidates, so one created meanwhile is not taken for a gone one.
+        var listed = fresh.Select(c => c.Id).ToHashSet();
+        foreach (var gone in known.Where(id => !listed.Contains(id)))
         {
             Store.RemoveConversation(gone);
         }

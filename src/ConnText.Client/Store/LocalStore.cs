@@ -12,7 +12,7 @@ namespace ConnText.Client.Store;
 /// offline), the sequence applied per conversation (where a resume starts) and the outbox of messages written but not
 /// yet accepted by the server. Wire records are stored as JSON next to the columns that are queried.
 /// </summary>
-public sealed class LocalStore : IDisposable
+public sealed partial class LocalStore : IDisposable
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
     private readonly SqliteConnection connection;
@@ -45,6 +45,7 @@ public sealed class LocalStore : IDisposable
                 position INTEGER PRIMARY KEY AUTOINCREMENT, conversation_id TEXT NOT NULL, client_message_id TEXT NOT NULL UNIQUE,
                 text TEXT NOT NULL, reply_to TEXT, created_at TEXT NOT NULL);
             """);
+        CreateSearchAndSettings();
     }
 
     /// <summary>All stored conversations, most recently active first.</summary>
@@ -77,20 +78,25 @@ public sealed class LocalStore : IDisposable
 
     /// <summary>
     /// Stores a conversation as the server described it. A new one starts at <paramref name="appliedSequence"/>; an
-    /// existing one keeps its applied sequence (events move it); the read marker only moves forward.
+    /// existing one keeps its applied sequence (events move it); the read marker only moves forward. Returns whether
+    /// the description changed (title, members, mute, ...), so a list refresh knows whether there is anything to show.
     /// </summary>
-    public void UpsertConversation(ConversationResponse conversation, long appliedSequence)
+    public bool UpsertConversation(ConversationResponse conversation, long appliedSequence)
     {
         lock (gate)
         {
+            var json = JsonSerializer.Serialize(conversation, Json);
+            using var previous = Command("SELECT json FROM conversations WHERE id = $id", ("$id", Key(conversation.Id)));
+            var changed = previous.ExecuteScalar() as string != json;
             using var command = Command("""
                 INSERT INTO conversations (id, json, applied_sequence, last_read, last_activity) VALUES ($id, $json, $applied, $read, $activity)
                 ON CONFLICT (id) DO UPDATE SET json = $json, last_read = max(last_read, $read),
                     last_activity = max(last_activity, $activity)
                 """,
-                ("$id", Key(conversation.Id)), ("$json", JsonSerializer.Serialize(conversation, Json)), ("$applied", appliedSequence),
+                ("$id", Key(conversation.Id)), ("$json", json), ("$applied", appliedSequence),
                 ("$read", conversation.LastReadSequence), ("$activity", Time(conversation.LastActivityAt)));
             command.ExecuteNonQuery();
+            return changed;
         }
     }
 
@@ -141,7 +147,10 @@ public sealed class LocalStore : IDisposable
         }
     }
 
-    /// <summary>Forgets a conversation the user is no longer a member of: its messages and unsent messages too.</summary>
+    /// <summary>
+    /// Forgets a conversation the user is no longer a member of: its messages (their search entries go with them, by
+    /// trigger) and unsent messages too, in one transaction.
+    /// </summary>
     public void RemoveConversation(Guid conversationId)
     {
         lock (gate)

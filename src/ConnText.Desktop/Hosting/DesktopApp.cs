@@ -106,6 +106,7 @@ internal static partial class DesktopApp
         app.UseMiddleware<LocalAccessMiddleware>();
         app.UseAntiforgery();
         app.MapStaticAssets();
+        app.MapConnTextMedia();
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
         return app;
     }

@@ -70,7 +70,8 @@ internal sealed partial class DesktopNotifier(
     {
         var session = e.Session;
         var conversation = session.Store.Conversation(e.Message.ConversationId)?.Conversation;
-        var (notify, mention) = NotificationPolicy.Decide(conversation, session.Account.Id, session.Account.UserId, e.Message, activity);
+        var (notify, mention) = NotificationPolicy.Decide(conversation, session.Account.Id, session.Account.UserId, e.Message, activity,
+            session.DoNotDisturb);
         if (!notify)
         {
             return;

@@ -17,6 +17,7 @@ public sealed partial class ChatView
     private MessageResponse? replyTo;
     private MessageResponse? editing;
     private string? actionError;
+    private AttachmentPicker? attachments;
 
     [Parameter]
     [EditorRequired]
@@ -25,11 +26,24 @@ public sealed partial class ChatView
     [Parameter]
     public Guid ConversationId { get; set; }
 
+    /// <summary>A message to bring into view and highlight (a search result).</summary>
+    [Parameter]
+    public Guid? FocusMessageId { get; set; }
+
     private StoredConversation? Stored => Session.Store.Conversation(ConversationId);
 
     private IReadOnlyList<MessageResponse> Messages => Session.Store.Messages(ConversationId, limit);
 
     private IEnumerable<OutboxEntry> Pending => Session.Store.Outbox().Where(e => e.ConversationId == ConversationId);
+
+    protected override void OnParametersSet()
+    {
+        // Show enough history to include the message to focus (search works on everything stored, not only what shows).
+        if (FocusMessageId is { } id && Session.Store.Message(id) is { } message && message.ConversationId == ConversationId)
+        {
+            limit = Math.Max(limit, Session.Store.CountFrom(ConversationId, message.Sequence));
+        }
+    }
 
     protected override async Task OnAfterRenderAsync(bool firstRender)
     {
@@ -65,17 +79,38 @@ public sealed partial class ChatView
     private async Task SubmitAsync()
     {
         var text = draft.Trim();
-        if (text.Length == 0)
+        IReadOnlyList<Guid> files = editing is null ? attachments?.ReadyIds ?? [] : [];
+        if (text.Length == 0 && files.Count == 0)
         {
             return;
         }
 
         actionError = null;
+        if (editing is null && attachments is { Busy: true })
+        {
+            actionError = "Wait until the files are uploaded.";
+            return;
+        }
+
         if (editing is { } message)
         {
             if (await RunAsync(() => Session.EditAsync(ConversationId, message.Id, text, CancellationToken.None)))
             {
                 editing = null;
+                draft = "";
+            }
+
+            return;
+        }
+
+        if (files.Count > 0)
+        {
+            // Messages with files go over REST, online only (AccountSession.SendWithAttachmentsAsync); plugins'
+            // outgoing hooks see text-only messages (the outbox path) for now.
+            if (await RunAsync(() => Session.SendWithAttachmentsAsync(ConversationId, text, replyTo?.Id, files, CancellationToken.None)))
+            {
+                attachments!.Clear();
+                replyTo = null;
                 draft = "";
             }
 

@@ -1,4 +1,5 @@
 using ConnText.Client.Sessions;
+using ConnText.Client.Store;
 using ConnText.Contracts.Conversations;
 using ConnText.UI.Shell;
 using Microsoft.AspNetCore.Components;
@@ -29,6 +30,9 @@ public sealed partial class HomePage : IAsyncDisposable
     [Inject]
     private IJSRuntime JS { get; set; } = null!;
 
+    [Inject]
+    private HomeNavigation Navigation { get; set; } = null!;
+
     /// <summary>The account to show first (after adding one).</summary>
     [SupplyParameterFromQuery(Name = "account")]
     public Guid? InitialAccount { get; set; }
@@ -57,6 +61,7 @@ public sealed partial class HomePage : IAsyncDisposable
     {
         Accounts.Changed -= OnChanged;
         Preferences.Changed -= OnChanged;
+        Navigation.Changed -= OnNavigated;
         Activity.OpenRequested -= OnOpenRequested;
         Activity.WebNotificationRequested -= OnWebNotificationRequested;
         Activity.Remove(this);
@@ -102,6 +107,7 @@ public sealed partial class HomePage : IAsyncDisposable
         accountId = InitialAccount;
         Accounts.Changed += OnChanged;
         Preferences.Changed += OnChanged;
+        Navigation.Changed += OnNavigated;
         Activity.OpenRequested += OnOpenRequested;
         Activity.WebNotificationRequested += OnWebNotificationRequested;
         if (Activity.TakePendingOpen() is { } pending)
@@ -123,14 +129,16 @@ public sealed partial class HomePage : IAsyncDisposable
         }
     }
 
-    private void Report() => Activity.Report(this, focused, Session?.Account.Id, creating ? null : ConversationId);
+    // What the window shows, for notifications: a conversation only while its panel is up.
+    private void Report() => Activity.Report(this, focused, Session?.Account.Id,
+        creating || Navigation.Panel != HomePanel.Conversation ? null : ConversationId);
 
     private void Open(Guid account, Guid conversation)
     {
         accountId = account;
         ConversationId = conversation;
         creating = false;
-        Report();
+        ShowConversation(null);
     }
 
     private void OnOpenRequested(object? sender, OpenConversationEventArgs e) => _ = InvokeAsync(() =>
@@ -161,24 +169,44 @@ public sealed partial class HomePage : IAsyncDisposable
 
     private void OnChanged(object? sender, EventArgs e) => _ = InvokeAsync(StateHasChanged);
 
+    private void OnNavigated(object? sender, EventArgs e)
+    {
+        Report(); // a panel over the conversation means it is not being read
+        OnChanged(sender, e);
+    }
+
     private void SelectAccount(AccountSession session)
     {
         accountId = session.Account.Id;
         ConversationId = null;
         creating = false;
-        Report();
+        ShowConversation(null);
     }
 
     private void SelectConversation(Guid id)
     {
         ConversationId = id;
         creating = false;
-        Report();
+        ShowConversation(null);
     }
 
     private void StartNewConversation()
     {
         creating = true;
+        ShowConversation(null);
+    }
+
+    private void OpenSearchResult(LocalSearchHit hit)
+    {
+        ConversationId = hit.Message.ConversationId;
+        creating = false;
+        ShowConversation(hit.Message.Id);
+    }
+
+    private void ShowConversation(Guid? focus)
+    {
+        Navigation.Focus(focus);
+        Navigation.Show(HomePanel.Conversation);
         Report();
     }
 

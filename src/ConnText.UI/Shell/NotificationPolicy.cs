@@ -7,12 +7,13 @@ public static class NotificationPolicy
 {
     /// <summary>
     /// Whether a message deserves a notification, and whether it mentions the user: not the user's own, not a
-    /// conversation a focused window shows, and in a muted conversation only a mention.
+    /// conversation a focused window shows, in a muted conversation only a mention, and nothing at all while the
+    /// account is on do-not-disturb.
     /// </summary>
     public static (bool Notify, bool Mention) Decide(
-        ConversationResponse? conversation, Guid accountId, Guid me, MessageResponse message, WindowActivity activity)
+        ConversationResponse? conversation, Guid accountId, Guid me, MessageResponse message, WindowActivity activity, bool doNotDisturb = false)
     {
-        if (conversation is null || message.SenderId == me || message.DeletedAt is not null || message.Kind != MessageKinds.Text)
+        if (doNotDisturb || conversation is null || message.SenderId == me || message.DeletedAt is not null || message.Kind != MessageKinds.Text)
         {
             return (false, false);
         }

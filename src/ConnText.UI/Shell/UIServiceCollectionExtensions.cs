@@ -13,6 +13,7 @@ public static class UIServiceCollectionExtensions
         services.TryAddSingleton<UiPreferences>(); // the host may have registered its own, with its defaults
         services.TryAddScoped<Components.Calls.CallRequests>(); // per window (circuit)
         services.AddOptions<CallSettings>();
+        services.TryAddScoped<HomeNavigation>();
         return services;
     }
 }

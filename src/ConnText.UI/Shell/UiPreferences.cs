@@ -12,10 +12,10 @@ public sealed class UiPreferences
     /// <summary>Raised after a preference changed.</summary>
     public event EventHandler? Changed;
 
-    /// <summary>Cycles auto → light → dark → auto.</summary>
-    public void NextTheme()
+    /// <summary>Chooses "auto", "light" or "dark".</summary>
+    public void SetTheme(string theme)
     {
-        Theme = Theme switch { "auto" => "light", "light" => "dark", _ => "auto" };
+        Theme = theme is "light" or "dark" ? theme : "auto";
         Changed?.Invoke(this, EventArgs.Empty);
     }
 }

@@ -47,16 +47,6 @@ public static partial class MarkdownRenderer
         return html.ToString();
     }
 
-    /// <summary>
-    /// <paramref name="text"/> as one line of plain text, its formatting removed: for conversation previews and
-    /// notifications, which show no markup.
-    /// </summary>
-    public static string ToPlainText(string? text)
-    {
-        var html = ToHtml(text).Replace("<br>", " ", StringComparison.Ordinal).Replace("</code></pre>", " ", StringComparison.Ordinal);
-        return Whitespace().Replace(WebUtility.HtmlDecode(Tag().Replace(html, "")), " ").Trim();
-    }
-
     private static string Inline(string text)
     {
         var kept = new List<string>();
@@ -120,13 +110,6 @@ public static partial class MarkdownRenderer
 
     [GeneratedRegex(@"~~(?=\S)(.+?)(?<=\S)~~")]
     private static partial Regex Strike();
-
-    // Only for our own output (ToHtml), whose tags are well-formed and whose text is encoded.
-    [GeneratedRegex("<[^>]*>")]
-    private static partial Regex Tag();
-
-    [GeneratedRegex(@"\s+")]
-    private static partial Regex Whitespace();
 
     [GeneratedRegex("\u0001(\\d+)\u0001")]
     private static partial Regex Restore();

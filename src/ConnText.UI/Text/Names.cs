@@ -40,7 +40,27 @@ public static class Names
         }
 
         var who = message.SenderId == me ? "You" : Member(conversation, message.SenderId);
-        return $"{who}: {MarkdownRenderer.ToPlainText(message.Text)}";
+        var text = MarkdownRenderer.ToPlainText(message.Text);
+        if (message.Attachments is { Count: > 0 })
+        {
+            // A file without words still says what it is.
+            var files = (message.Attachments.Count == 1 ? "File: " : "Files: ") + string.Join(", ", message.Attachments.Select(a => a.Name));
+            text = text.Length == 0 ? files : $"{text} {files}";
+        }
+
+        return $"{who}: {text}";
+    }
+
+    /// <summary>One or two initials of a name, for an avatar without a picture.</summary>
+    public static string Initials(string? name)
+    {
+        var words = (name ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        return words.Length switch
+        {
+            0 => "?",
+            1 => words[0][..1].ToUpperInvariant(),
+            _ => (words[0][..1] + words[^1][..1]).ToUpperInvariant(),
+        };
     }
 
     /// <summary>"Online", "Away", "Last seen 14:02" or "Offline".</summary>

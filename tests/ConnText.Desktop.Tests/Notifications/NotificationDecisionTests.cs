@@ -59,6 +59,12 @@ public sealed class NotificationDecisionTests
     }
 
     [Fact]
+    public void Decide_DoNotDisturb_NothingNotifiesNotEvenAMention()
+    {
+        Assert.False(NotificationPolicy.Decide(Conversation(), Account, Me, Message(Bob, mentions: [Me]), new WindowActivity(), doNotDisturb: true).Notify);
+    }
+
+    [Fact]
     public void Decide_DeletedOrSystemOrUnknownConversation_DoesNotNotify()
     {
         var activity = new WindowActivity();
