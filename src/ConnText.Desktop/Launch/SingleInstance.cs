@@ -16,6 +16,7 @@ internal sealed class SingleInstance : IDisposable
     private readonly Socket listener;
     private readonly string socketPath;
     private readonly CancellationTokenSource stop = new();
+    private int disposed;
 
     private SingleInstance(FileStream lockFile, Socket listener, string socketPath)
     {
@@ -114,6 +115,12 @@ internal sealed class SingleInstance : IDisposable
 
     public void Dispose()
     {
+        // Idempotent: the host disposes it on shutdown and again when leaving its using scope.
+        if (Interlocked.Exchange(ref disposed, 1) == 1)
+        {
+            return;
+        }
+
         stop.Cancel();
         listener.Dispose();
         File.Delete(socketPath);
