@@ -25,6 +25,7 @@ public sealed class BenchmarkFactAttribute : FactAttribute
 /// delay). Median of N calls, direct and relay-only, in the <see cref="CallLab"/>.
 /// </summary>
 [Collection(DesktopChromiumGroup.Name)]
+[Trait("Category", "Benchmark")] // left out of scripts/test.sh's default run
 public sealed class CallBenchmark(CallLab lab) : IClassFixture<CallLab>, IAsyncLifetime
 {
     public const string OutputVariable = "CONNTEXT_BENCH_CALLS";
