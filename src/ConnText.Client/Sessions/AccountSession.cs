@@ -63,6 +63,7 @@ public sealed partial class AccountSession : IAsyncDisposable
         hub.On<ConversationAddedEvent>(RealtimeEvents.ConversationAdded, added => { pushed.Writer.TryWrite(added); });
         hub.On<ConversationRemovedEvent>(RealtimeEvents.ConversationRemoved, removed => { pushed.Writer.TryWrite(removed); });
         hub.On<ReadReceiptEvent>(RealtimeEvents.ReadReceipt, receipt => { pushed.Writer.TryWrite(receipt); });
+        hub.On<ConversationSettingsChangedEvent>(RealtimeEvents.ConversationSettingsChanged, settings => { pushed.Writer.TryWrite(settings); });
         hub.On<TypingEvent>(RealtimeEvents.TypingEvent, OnTyping);
         hub.On<PresenceChangedEvent>(RealtimeEvents.PresenceChanged, changed =>
         {
@@ -522,8 +523,14 @@ public sealed partial class AccountSession : IAsyncDisposable
                     case ConversationAddedEvent added when Store.Conversation(added.ConversationId) is null:
                         // Already in its realtime group (the server put this connection there); events pushed before
                         // this point were skipped as unknown and are in the page fetched now.
-                        await AddConversationAsync(await Api.GetConversationAsync(added.ConversationId, token), token);
+                        var conversation = await Api.GetConversationAsync(added.ConversationId, token);
+                        await AddConversationAsync(conversation, token);
                         await SyncConversationAsync(added.ConversationId, token);
+                        AnnounceUnread(conversation);
+                        break;
+                    case ConversationSettingsChangedEvent settings when Store.Conversation(settings.ConversationId) is { } stored:
+                        Store.UpsertConversation(stored.Conversation with { Muted = settings.Muted }, stored.AppliedSequence);
+                        OnChanged();
                         break;
                     case ConversationRemovedEvent removed:
                         Store.RemoveConversation(removed.ConversationId);
@@ -549,6 +556,20 @@ public sealed partial class AccountSession : IAsyncDisposable
             {
                 syncGate.Release();
             }
+        }
+    }
+
+    /// <summary>
+    /// A conversation that just arrived may already hold messages for the user (the first one often comes with it):
+    /// they came with its history page, not as pushed events, yet they are new to the user.
+    /// </summary>
+    private void AnnounceUnread(ConversationResponse conversation)
+    {
+        foreach (var message in Store.Messages(conversation.Id, PageSize)
+                     .Where(m => m.Sequence > conversation.LastReadSequence && m.SenderId != Account.UserId && m.Kind == MessageKinds.Text && m.DeletedAt is null)
+                     .TakeLast(3))
+        {
+            MessageReceived?.Invoke(this, new MessageEventArgs(this, message));
         }
     }
 
@@ -785,6 +806,9 @@ public static class RealtimeEvents
 
     /// <summary>Server-to-client: the user is no longer a member of a conversation.</summary>
     public const string ConversationRemoved = "ConversationRemoved";
+
+    /// <summary>Server-to-client: the user's settings of a conversation (mute) changed on some device.</summary>
+    public const string ConversationSettingsChanged = "ConversationSettingsChanged";
 }
 
 /// <summary>A new message from someone else in one of the accounts.</summary>

@@ -42,6 +42,11 @@ public sealed record ConversationAddedEvent(Guid ConversationId);
 /// <summary>The <c>ConversationRemoved</c> server event: I am no longer a member of a conversation (left or removed).</summary>
 public sealed record ConversationRemovedEvent(Guid ConversationId);
 
+/// <summary>The <c>ConversationSettingsChanged</c> server event, to my own devices: my settings of a conversation changed (on any device).</summary>
+/// <param name="ConversationId">The conversation.</param>
+/// <param name="Muted">Whether I muted it.</param>
+public sealed record ConversationSettingsChangedEvent(Guid ConversationId, bool Muted);
+
 /// <summary>The states of <see cref="PresenceChangedEvent"/>.</summary>
 public static class PresenceStates
 {

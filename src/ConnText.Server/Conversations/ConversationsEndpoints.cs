@@ -5,6 +5,8 @@ using ConnText.Server.Auth;
 using ConnText.Server.Data;
 using ConnText.Server.Hosting;
 using ConnText.Server.Messages;
+using ConnText.Server.Realtime;
+using ConnText.Contracts.Realtime;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
@@ -238,7 +240,8 @@ internal static class ConversationsEndpoints
     }
 
     private static async Task<Results<Ok<ConversationResponse>, ProblemHttpResult>> UpdateSettingsAsync(
-        Guid conversationId, UpdateMySettingsRequest request, ClaimsPrincipal caller, ConnTextDbContext db, CancellationToken cancellationToken)
+        Guid conversationId, UpdateMySettingsRequest request, ClaimsPrincipal caller, ConnTextDbContext db, IRealtimeBus bus,
+        CancellationToken cancellationToken)
     {
         var me = caller.UserId();
         var updated = await db.ConversationMembers.Where(m => m.ConversationId == conversationId && m.UserId == me)
@@ -247,6 +250,14 @@ internal static class ConversationsEndpoints
         {
             return Membership.NotFound();
         }
+
+        // My other devices follow at once (a setting is not a sequenced event: nothing to replay).
+        await bus.PublishAsync(new RealtimeEnvelope
+        {
+            Method = RealtimeEvents.ConversationSettingsChanged,
+            Payload = new ConversationSettingsChangedEvent(conversationId, request.Muted),
+            UserIds = [me],
+        });
 
         var conversation = await db.Conversations.AsNoTracking().SingleAsync(c => c.Id == conversationId, cancellationToken);
         return TypedResults.Ok(await LoadAsync(db, conversation, me, cancellationToken));

@@ -50,6 +50,7 @@ internal static class RealtimeEnvelopeJson
         [RealtimeEvents.PresenceChanged] = typeof(PresenceChangedEvent),
         [RealtimeEvents.ConversationAdded] = typeof(ConversationAddedEvent),
         [RealtimeEvents.ConversationRemoved] = typeof(ConversationRemovedEvent),
+        [RealtimeEvents.ConversationSettingsChanged] = typeof(ConversationSettingsChangedEvent),
     };
 
     public static byte[] Serialize(RealtimeEnvelope envelope) => JsonSerializer.SerializeToUtf8Bytes(new Wire(
@@ -108,4 +109,5 @@ internal static class RealtimeEvents
     public const string PresenceChanged = "PresenceChanged";
     public const string ConversationAdded = "ConversationAdded";
     public const string ConversationRemoved = "ConversationRemoved";
+    public const string ConversationSettingsChanged = "ConversationSettingsChanged";
 }

@@ -98,7 +98,8 @@ public sealed class DesktopScreenshotTests(Chromium chromium) : IAsyncLifetime
         await page.Mouse.MoveAsync(0, 0);
         await CaptureAsync(page, "desktop-chat-dark.png");
 
-        await page.GetByRole(AriaRole.Button, new() { Name = "Group settings" }).ClickAsync();
+        await Expect(page.Locator(".chat-header h1")).ToHaveTextAsync("Release planning", new() { Timeout = 30_000 });
+        await page.GetByRole(AriaRole.Button, new() { Name = "Group settings" }).ClickAsync(new() { Timeout = 30_000 });
         await Expect(page.Locator("li.member")).ToHaveCountAsync(3);
         await page.Mouse.MoveAsync(0, 0);
         await CaptureAsync(page, "desktop-group-settings-dark.png");
