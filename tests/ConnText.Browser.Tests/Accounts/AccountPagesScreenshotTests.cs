@@ -30,7 +30,7 @@ public sealed class AccountPagesScreenshotTests(Chromium chromium) : IAsyncLifet
             ["ConnText:Auth:ExternalProviders:corp:ClientId"] = "conntext",
         });
         folder = toRepository
-            ? Path.Combine(RepositoryRoot(), "docs", "screenshots")
+            ? Path.Combine(Repository.Root(), "docs", "screenshots")
             : Directory.CreateTempSubdirectory("conntext-screenshots-").FullName;
         Directory.CreateDirectory(folder);
     }
@@ -82,18 +82,5 @@ public sealed class AccountPagesScreenshotTests(Chromium chromium) : IAsyncLifet
         var path = Path.Combine(folder, name);
         await page.ScreenshotAsync(new PageScreenshotOptions { Path = path, FullPage = false });
         Assert.True(new FileInfo(path).Length > 1_000, $"{path} is (almost) empty");
-    }
-
-    private static string RepositoryRoot()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "ConnText.slnx")))
-            {
-                return directory.FullName;
-            }
-        }
-
-        throw new InvalidOperationException($"{WriteVariable}=1, but no ConnText.slnx above {AppContext.BaseDirectory}.");
     }
 }

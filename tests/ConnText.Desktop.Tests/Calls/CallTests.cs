@@ -1,3 +1,4 @@
+using ConnText.Browser.Tests.Infrastructure;
 using ConnText.Desktop.Tests.Infrastructure;
 using Microsoft.Playwright;
 using static Microsoft.Playwright.Assertions;
@@ -133,7 +134,7 @@ public sealed class CallTests(CallLab lab) : IClassFixture<CallLab>, IAsyncLifet
         if (Environment.GetEnvironmentVariable("CONNTEXT_WRITE_SCREENSHOTS") == "1")
         {
             await Task.Delay(1_500); // a few seconds of timer and quality figures
-            await b.ScreenshotAsync(new() { Path = Path.Combine(RepositoryRoot(), "docs", "screenshots", "desktop-call-screen-share.png") });
+            await b.ScreenshotAsync(new() { Path = Path.Combine(Repository.Root(), "docs", "screenshots", "desktop-call-screen-share.png") });
         }
 
         await a.GetByRole(AriaRole.Button, new() { Name = "Stop sharing", Exact = true }).ClickAsync();
@@ -215,17 +216,6 @@ public sealed class CallTests(CallLab lab) : IClassFixture<CallLab>, IAsyncLifet
         await Expect(pages[0].Locator(".stage .tile.remote")).ToHaveCountAsync(1);
         await Expect(pages[1].Locator(".stage .tile.remote")).ToHaveCountAsync(1);
         await Expect(pages[0].GetByTestId("call-timer")).ToBeVisibleAsync();
-    }
-
-    private static string RepositoryRoot()
-    {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "ConnText.slnx")))
-        {
-            directory = directory.Parent;
-        }
-
-        return directory?.FullName ?? throw new InvalidOperationException("Not inside the repository.");
     }
 
     private static Task<bool> RingingAsync(IPage page) => page.EvaluateAsync<bool>("() => globalThis.conntextCalls.ringing()");

@@ -137,7 +137,7 @@ public sealed class AppWindowTests(Chromium chromium) : IAsyncLifetime
         }
 
         var info = new ProcessStartInfo("import") { UseShellExecute = false };
-        foreach (var arg in new[] { "-window", "root", Path.Combine(RepositoryRoot(), "docs", "screenshots", name) })
+        foreach (var arg in new[] { "-window", "root", Path.Combine(Repository.Root(), "docs", "screenshots", name) })
         {
             info.ArgumentList.Add(arg);
         }
@@ -146,17 +146,6 @@ public sealed class AppWindowTests(Chromium chromium) : IAsyncLifetime
         using var process = Process.Start(info)!;
         await process.WaitForExitAsync();
         Assert.Equal(0, process.ExitCode);
-    }
-
-    private static string RepositoryRoot()
-    {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "ConnText.slnx")))
-        {
-            directory = directory.Parent;
-        }
-
-        return directory?.FullName ?? throw new InvalidOperationException("Not inside the repository.");
     }
 
     private static async Task WaitUntilAsync(Func<bool> condition, string what)

@@ -27,7 +27,7 @@ public sealed class DesktopScreenshotTests(Chromium chromium) : IAsyncLifetime
         server = await TestServers.StartAsync(new Dictionary<string, string?> { ["ConnText:Name"] = "Example Team Chat" });
         desktop = await DesktopProcess.StartAsync();
         folder = toRepository
-            ? Path.Combine(RepositoryRoot(), "docs", "screenshots")
+            ? Path.Combine(Repository.Root(), "docs", "screenshots")
             : Directory.CreateTempSubdirectory("conntext-screenshots-").FullName;
     }
 
@@ -192,16 +192,5 @@ public sealed class DesktopScreenshotTests(Chromium chromium) : IAsyncLifetime
         var overflow = await page.EvaluateAsync<bool>("() => document.documentElement.scrollWidth > innerWidth || document.documentElement.scrollHeight > innerHeight");
         Assert.False(overflow, $"{name}: the page is larger than the window.");
         await page.ScreenshotAsync(new() { Path = Path.Combine(folder, name) });
-    }
-
-    private static string RepositoryRoot()
-    {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "ConnText.slnx")))
-        {
-            directory = directory.Parent;
-        }
-
-        return directory?.FullName ?? throw new InvalidOperationException("Not inside the repository.");
     }
 }
