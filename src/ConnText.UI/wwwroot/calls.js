@@ -61,7 +61,11 @@ export async function start(options) {
 
 /** Connects to a remote device of the call (no-op when already connected). */
 export function connect(deviceId) {
-    if (!call || deviceId === call.selfDeviceId) return;
+    if (!call) {
+        console.debug(`calls: connect to ${deviceId} without a call`);
+        return;
+    }
+    if (deviceId === call.selfDeviceId) return;
     peer(deviceId);
 }
 
@@ -293,6 +297,7 @@ function peer(deviceId) {
         firstFrameAt: null,
     };
     call.peers.set(deviceId, p);
+    trace(p, 'peer created');
     const current = call;
     const send = message => current.dotnet.invokeMethodAsync('Signal', deviceId, JSON.stringify(message))
         .catch(e => console.warn('calls: signal not sent', e));
@@ -302,6 +307,7 @@ function peer(deviceId) {
         try {
             p.makingOffer = true;
             await pc.setLocalDescription();
+            trace(p, `${pc.localDescription.type} out (negotiation needed)`);
             await send({ description: pc.localDescription });
         } catch (e) {
             console.warn('calls: negotiation failed', e);
@@ -317,6 +323,7 @@ function peer(deviceId) {
         if (pc.iceConnectionState === 'failed') pc.restartIce();
     };
     pc.onconnectionstatechange = () => {
+        trace(p, `connection ${pc.connectionState}`);
         p.tile.dataset.state = pc.connectionState;
         current.dotnet.invokeMethodAsync('PeerStateChanged', deviceId, pc.connectionState).catch(() => { });
     };
@@ -342,6 +349,7 @@ function peer(deviceId) {
 
 async function handle(p, { description, candidate, screen }) {
     const pc = p.pc;
+    trace(p, description ? `${description.type} in (${pc.signalingState}${p.makingOffer ? ', making offer' : ''})` : candidate ? 'candidate in' : 'screen in');
     if (screen) {
         // Sent before the renegotiation that adds the screen track, so ontrack knows it is the screen.
         if (screen.on) p.screenStreams.add(screen.streamId);
@@ -351,10 +359,14 @@ async function handle(p, { description, candidate, screen }) {
     if (description) {
         const offerCollision = description.type === 'offer' && (p.makingOffer || pc.signalingState !== 'stable');
         p.ignoreOffer = !p.polite && offerCollision;
-        if (p.ignoreOffer) return;
+        if (p.ignoreOffer) {
+            trace(p, 'offer ignored (collision, impolite)');
+            return;
+        }
         await pc.setRemoteDescription(description);
         if (description.type === 'offer') {
             await pc.setLocalDescription();
+            trace(p, `${pc.localDescription.type} out`);
             await p.send({ description: pc.localDescription });
         }
     } else if (candidate) {
@@ -364,6 +376,11 @@ async function handle(p, { description, candidate, screen }) {
             if (!p.ignoreOffer) throw e;
         }
     }
+}
+
+/** A line on the console about one peer's negotiation (devtools, and the call tests' failure messages). */
+function trace(p, what) {
+    console.debug(`calls ${call?.callId?.slice(0, 8)} ${p.deviceId.slice(0, 10)} ${p.polite ? 'polite' : 'impolite'}: ${what}`);
 }
 
 function addScreen(p) {

@@ -31,6 +31,8 @@ public sealed class CallLab : IAsyncLifetime
         "ip addr add 10.77.0.2/24 dev ct1; ip link set ct0 up; ip link set ct1 up; echo ready; exec cat >/dev/null";
 
     private readonly List<Process> processes = [];
+    private readonly List<DesktopProcess> started = [];
+    private readonly List<IPage> pages = [];
     private readonly StringBuilder log = new();
     private string directory = null!;
     private Process holder = null!;
@@ -86,7 +88,7 @@ public sealed class CallLab : IAsyncLifetime
             $"--ConnText:Calls:TurnUrls:0=turn:127.0.0.1:{TurnPort}?transport=udp",
             $"--ConnText:Calls:StunUrls:0=stun:127.0.0.1:{TurnPort}",
             "--ConnText:Calls:RingTimeout=" + RingTimeout.ToString("c", CultureInfo.InvariantCulture),
-            "--Logging:LogLevel:Default=Warning"], "server", workingDirectory: serverDirectory);
+            "--Logging:LogLevel:Default=Warning", "--Logging:LogLevel:ConnText.Server.Calls=Information"], "server", workingDirectory: serverDirectory);
 
         var chromium = Environment.GetEnvironmentVariable(ChromiumVariable);
         Assert.False(string.IsNullOrEmpty(chromium), $"{ChromiumVariable} is not set: run the tests through scripts/test.sh.");
@@ -106,6 +108,13 @@ public sealed class CallLab : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
+        if (Environment.GetEnvironmentVariable("CONNTEXT_CALL_LAB_LOG") is { Length: > 0 } keep)
+        {
+            // The server's, desktops' and windows' output, for a failure's diagnosis.
+            await File.AppendAllTextAsync(keep, Log + string.Concat(started.Select((d, i) => $"--- desktop {i}\n{d.Output}\n"))
+                                                + string.Concat(pages.Select(p => "--- window\n" + CallWindow.ConsoleOf(p))));
+        }
+
         if (playwright is not null)
         {
             if (Browser is not null)
@@ -145,7 +154,12 @@ public sealed class CallLab : IAsyncLifetime
     }
 
     /// <summary>A desktop executable (headless) inside the lab.</summary>
-    public Task<DesktopProcess> StartDesktopAsync(params string[] extraArgs) => DesktopProcess.StartInAsync(Prefix, null, extraArgs);
+    public async Task<DesktopProcess> StartDesktopAsync(params string[] extraArgs)
+    {
+        var desktop = await DesktopProcess.StartInAsync(Prefix, null, extraArgs);
+        started.Add(desktop);
+        return desktop;
+    }
 
     /// <summary>Registers an account on the lab's server (through Chromium: the server is only reachable inside the lab).</summary>
     public async Task RegisterAsync(string username)
@@ -182,6 +196,8 @@ public sealed class CallLab : IAsyncLifetime
         });
         context.SetDefaultTimeout(20_000);
         var page = await context.NewPageAsync();
+        CallWindow.Record(page, username);
+        pages.Add(page);
         SetDefaultExpectTimeout(20_000);
         await page.GotoAsync(desktop.LaunchUrl.AbsoluteUri);
         await DesktopWindow.WaitInteractiveAsync(page);
@@ -328,6 +344,35 @@ public sealed class CallLab : IAsyncLifetime
 /// <summary>What the call tests read from a desktop window: the WebRTC module's figures (calls.js <c>stats()</c>).</summary>
 public static class CallWindow
 {
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<IPage, StringBuilder> Consoles = [];
+
+    /// <summary>Keeps the window's console messages (the WebRTC module's warnings) for a failure's message.</summary>
+    public static void Record(IPage page, string name)
+    {
+        var console = Consoles.GetOrCreateValue(page);
+        page.Console += (_, message) =>
+        {
+            lock (console)
+            {
+                console.Append('[').Append(name).Append(' ').Append(message.Type).Append("] ").AppendLine(message.Text);
+            }
+        };
+    }
+
+    /// <summary>What the window's console said so far.</summary>
+    public static string ConsoleOf(IPage page)
+    {
+        if (!Consoles.TryGetValue(page, out var console))
+        {
+            return "";
+        }
+
+        lock (console)
+        {
+            return console.ToString();
+        }
+    }
+
     public static async Task<JsonElement> StatsAsync(IPage page) =>
         await page.EvaluateAsync<JsonElement>("() => globalThis.conntextCalls ? globalThis.conntextCalls.stats() : { active: false, peers: [] }");
 
@@ -355,7 +400,7 @@ public static class CallWindow
             await Task.Delay(250);
         }
 
-        Assert.Fail($"{what}: not within the time; last figures: {last}");
+        Assert.Fail($"{what}: not within the time; last figures: {last}\nconsole:\n{ConsoleOf(page)}");
         return last;
     }
 

@@ -143,7 +143,7 @@ public sealed class CallTests(CallLab lab) : IClassFixture<CallLab>, IAsyncLifet
         await Expect(b.GetByTestId("call-status")).ToHaveAttributeAsync("data-reason", "completed");
     }
 
-    [Fact(Skip = "Known defect, issue 8 open: back-to-back calls between the same two windows sometimes never connect (docs/performance.md#calls); this test makes four in a row and failed at the busy or the glare step in 2 of 3 runs on 2026-11-26. Unskip when that is fixed.")]
+    [Fact]
     public async Task Outcomes_DeclineMissedBusyAndGlare_EndAsTheServerDefines()
     {
         var pages = await PeopleAsync(["olga", "oscar", "otto"]);

@@ -102,6 +102,9 @@ internal static class FilesClient
         HttpContent content = chunked ? new StreamContent(new NonSeekableStream(bytes)) : new ByteArrayContent(bytes);
         content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
         using var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/files?name=" + Uri.EscapeDataString(name)) { Content = content };
+        // As a careful client does: the server may refuse from the headers (size, quota) before reading the body;
+        // without this, a refusal that closes the connection while the body is still being written is a broken pipe.
+        request.Headers.ExpectContinue = true;
         if (chunked)
         {
             request.Headers.TransferEncodingChunked = true;

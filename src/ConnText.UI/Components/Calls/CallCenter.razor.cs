@@ -46,6 +46,7 @@ public sealed partial class CallCenter : IAsyncDisposable
     private Task? forwarding;
     private Task? sending;
     private Guid? mediaCallId; // set on the circuit's dispatcher, read by the signal loop after each await
+    private readonly List<(AccountSession Session, string Kind, CallEvent Change)> early = [];
 
     private enum CallMode
     {
@@ -296,6 +297,10 @@ public sealed partial class CallCenter : IAsyncDisposable
                     {
                         await module.InvokeVoidAsync("signal", signal.FromDeviceId, signal.Payload);
                     }
+                    else
+                    {
+                        LogSignalDropped(Logger, signal.CallId, call?.Id, mode.ToString());
+                    }
                 });
             }
         }
@@ -350,6 +355,12 @@ public sealed partial class CallCenter : IAsyncDisposable
             return;
         }
 
+        if (ReferenceEquals(s, session) && mode == CallMode.Outgoing && call is null)
+        {
+            early.Add((s, kind, change)); // about the call being started, before StartCall's answer came back (read there)
+            return;
+        }
+
         if (!ReferenceEquals(s, session) || call?.Id != changed.Id)
         {
             return;
@@ -364,7 +375,7 @@ public sealed partial class CallCenter : IAsyncDisposable
                 break;
             case CallEvents.CallAccepted or CallEvents.CallParticipantJoined when mode is CallMode.Outgoing or CallMode.Active:
                 mode = CallMode.Active;
-                await ConnectJoinedAsync(s);
+                await ConnectJoinedAsync(s, changed);
                 break;
             case CallEvents.CallParticipantLeft when mode == CallMode.Active && change.DeviceId is { } left:
                 await module!.InvokeVoidAsync("disconnect", left);
@@ -423,28 +434,41 @@ public sealed partial class CallCenter : IAsyncDisposable
             try
             {
                 // The devices open while the call rings: the camera is ready when the other side answers.
+                early.Clear();
                 var started = await s.Calls.StartAsync(conversationId, media, stop.Token);
-                call = started;
-                if (started.State == CallStates.Ended)
+                // An end that overtook StartCall's answer (busy: the server ends the call before it answers) is final.
+                var ended = early.LastOrDefault(e => e.Change.Call.Id == started.Id && e.Kind == CallEvents.CallEnded).Change?.Call;
+                early.Clear();
+                call = ended ?? started;
+                if (call.State == CallStates.Ended)
                 {
-                    await EndedAsync(s, started);
+                    await EndedAsync(s, call);
                     return;
                 }
 
                 await OpenMediaAsync(s, started);
-                if (started.State == CallStates.Active)
+                if (mode == CallMode.None || call?.Id != started.Id)
                 {
-                    // Glare (both called at once): the start joined the other side's call.
+                    await module.InvokeVoidAsync("hangUp"); // it ended while the devices opened
+                    return;
+                }
+
+                if (call.State == CallStates.Active)
+                {
+                    // Glare (both called at once): the start joined the other side's call. Or it was answered while
+                    // the devices opened, when the module had no call to connect yet.
                     mode = CallMode.Active;
-                    await ConnectJoinedAsync(s);
+                    await ConnectJoinedAsync(s, call);
                 }
             }
             catch (Exception ex) when (ex is HubException or ApiException or HttpRequestException or InvalidOperationException or JSException)
             {
                 await FailAsync("Could not start the call: " + Reason(ex));
             }
-
-            StateHasChanged();
+            finally
+            {
+                StateHasChanged(); // this runs outside the component's own event handlers: nothing else re-renders it
+            }
         });
     }
 
@@ -459,9 +483,12 @@ public sealed partial class CallCenter : IAsyncDisposable
         try
         {
             await OpenMediaAsync(s, ringingCall);
-            call = await s.Calls.AcceptAsync(ringingCall.Id, stop.Token);
+            var accepted = await s.Calls.AcceptAsync(ringingCall.Id, stop.Token);
+            // Others who joined while the answer was on its way came as events (recorded in call, not acted on).
+            var meanwhile = call;
+            call = accepted;
             mode = CallMode.Active;
-            await ConnectJoinedAsync(s);
+            await ConnectJoinedAsync(s, accepted, meanwhile);
         }
         catch (Exception ex) when (ex is HubException or ApiException or HttpRequestException or InvalidOperationException or JSException)
         {
@@ -581,15 +608,18 @@ public sealed partial class CallCenter : IAsyncDisposable
         devices = await module!.InvokeAsync<MediaDeviceInfo[]>("devices");
     }
 
-    private async Task ConnectJoinedAsync(AccountSession s)
+    /// <summary>Connects to every other joined device of the views given (connecting twice is a no-op).</summary>
+    private async Task ConnectJoinedAsync(AccountSession s, params CallResponse?[] views)
     {
         var own = deviceIds.GetValueOrDefault(s);
-        foreach (var p in call!.Participants)
+        var devices = views.Where(v => v?.Id == call?.Id)
+            .SelectMany(v => v!.Participants)
+            .Where(p => p.State == CallParticipantStates.Joined && p.DeviceId is not null && p.DeviceId != own)
+            .Select(p => p.DeviceId!)
+            .Distinct(StringComparer.Ordinal);
+        foreach (var device in devices)
         {
-            if (p is { State: CallParticipantStates.Joined, DeviceId: { } device } && device != own)
-            {
-                await module!.InvokeVoidAsync("connect", device);
-            }
+            await module!.InvokeVoidAsync("connect", device);
         }
     }
 
@@ -679,8 +709,11 @@ public sealed partial class CallCenter : IAsyncDisposable
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "A call signal was not delivered")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "A call signal was not delivered")]
     private static partial void LogSignalRefused(ILogger logger, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "A signal for call {CallId} was dropped (this window's call: {Current}, {Mode})")]
+    private static partial void LogSignalDropped(ILogger logger, Guid callId, Guid? current, string mode);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "A call action failed")]
     private static partial void LogCallActionFailed(ILogger logger, Exception exception);
