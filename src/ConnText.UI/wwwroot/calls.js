@@ -11,6 +11,10 @@ const SCREEN_KIND = 'screen';
 
 /** Starts this window's side of a call: local media and the RTCPeerConnection configuration. */
 export async function start(options) {
+    if (call?.callId === options.callId) {
+        // Already started (a repeated answer): starting again would drop the connections made since.
+        return { mediaError: call.mediaError, hasAudio: !!call.audio, hasVideo: !!call.camera };
+    }
     await hangUp();
     call = {
         callId: options.callId,
@@ -380,7 +384,7 @@ async function handle(p, { description, candidate, screen }) {
 
 /** A line on the console about one peer's negotiation (devtools, and the call tests' failure messages). */
 function trace(p, what) {
-    console.debug(`calls ${call?.callId?.slice(0, 8)} ${p.deviceId.slice(0, 10)} ${p.polite ? 'polite' : 'impolite'}: ${what}`);
+    console.debug(`calls …${call?.callId?.slice(-8)} ${p.deviceId.slice(0, 10)} ${p.polite ? 'polite' : 'impolite'}: ${what}`);
 }
 
 function addScreen(p) {

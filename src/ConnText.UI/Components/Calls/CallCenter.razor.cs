@@ -35,6 +35,7 @@ public sealed partial class CallCenter : IAsyncDisposable
     private AccountSession? session;
     private CallResponse? call;
     private bool muted;
+    private bool answering;
     private bool cameraOn;
     private bool sharing;
     private string? status;
@@ -323,7 +324,7 @@ public sealed partial class CallCenter : IAsyncDisposable
                     {
                         stats = await module.InvokeAsync<CallStats>("stats");
                     }
-                    else if (mode == CallMode.Incoming && call is { State: CallStates.Active } group && group.RingDeadline < DateTimeOffset.UtcNow)
+                    else if (mode == CallMode.Incoming && !answering && call is { State: CallStates.Active } group && group.RingDeadline < DateTimeOffset.UtcNow)
                     {
                         await StopRingingAsync(); // A group call stops ringing at its deadline on its own (docs/protocol.md).
                     }
@@ -474,10 +475,13 @@ public sealed partial class CallCenter : IAsyncDisposable
 
     private async Task AcceptAsync()
     {
-        if (call is not { } ringingCall || session is not { } s || module is null)
+        // Once: a second click while the devices open would start the media again and lose the first offer.
+        if (answering || mode != CallMode.Incoming || call is not { } ringingCall || session is not { } s || module is null)
         {
             return;
         }
+
+        answering = true;
 
         await module.InvokeAsync<bool>("ring", false);
         try
@@ -488,6 +492,7 @@ public sealed partial class CallCenter : IAsyncDisposable
             var meanwhile = call;
             call = accepted;
             mode = CallMode.Active;
+            answering = false;
             await ConnectJoinedAsync(s, accepted, meanwhile);
         }
         catch (Exception ex) when (ex is HubException or ApiException or HttpRequestException or InvalidOperationException or JSException)
@@ -498,7 +503,7 @@ public sealed partial class CallCenter : IAsyncDisposable
 
     private async Task DeclineAsync()
     {
-        if (call is not { } ringingCall || session is not { } s)
+        if (answering || mode != CallMode.Incoming || call is not { } ringingCall || session is not { } s)
         {
             return;
         }
@@ -648,6 +653,7 @@ public sealed partial class CallCenter : IAsyncDisposable
     private void Reset()
     {
         mode = CallMode.None;
+        answering = false;
         stats = null;
         muted = false;
         sharing = false;
