@@ -98,6 +98,26 @@ public static class Names
     {
         ConversationEventKinds.MemberJoined => $"{Member(conversation, message.SubjectUserId)} joined",
         ConversationEventKinds.MemberLeft => $"{Member(conversation, message.SubjectUserId)} left",
+        ConversationEventKinds.CallEnded when message.Call is { } call => CallText(call),
+        ConversationEventKinds.CallEnded => "Call ended",
         _ => message.SystemEvent ?? "",
     };
+
+    /// <summary>"Video call · 2:31", "Missed audio call", … for a <c>call.ended</c> system message.</summary>
+    public static string CallText(ConnText.Contracts.Calls.CallSummaryResponse call)
+    {
+        var media = call.Media == ConnText.Contracts.Calls.CallMedia.Video ? "video call" : "audio call";
+        var capitalized = char.ToUpperInvariant(media[0]) + media[1..];
+        var duration = TimeSpan.FromSeconds(call.DurationSeconds);
+        return call.EndReason switch
+        {
+            ConnText.Contracts.Calls.CallEndReasons.Completed => $"{capitalized} · {(int)duration.TotalMinutes}:{duration.Seconds:00}",
+            ConnText.Contracts.Calls.CallEndReasons.Missed => $"Missed {media}",
+            ConnText.Contracts.Calls.CallEndReasons.Busy => $"Missed {media} (busy)",
+            ConnText.Contracts.Calls.CallEndReasons.Declined => $"{capitalized} declined",
+            ConnText.Contracts.Calls.CallEndReasons.Cancelled => $"Cancelled {media}",
+            ConnText.Contracts.Calls.CallEndReasons.Failed => $"{capitalized} ended: a connection was lost",
+            _ => $"{capitalized} ended",
+        };
+    }
 }

@@ -1,3 +1,4 @@
+using ConnText.Contracts.Calls;
 using ConnText.Contracts.Conversations;
 using ConnText.Contracts.Files;
 using ConnText.UI.Text;
@@ -31,5 +32,23 @@ public sealed class PlainTextTests
 
         Assert.Equal("Bob: Ship it File: plan.pdf", Names.Preview(conversation, message, me));
         Assert.Equal("Bob: File: plan.pdf", Names.Preview(conversation, message with { Text = null }, me));
+    }
+
+    [Theory]
+    [InlineData("video", "completed", 151, "Video call · 2:31")]
+    [InlineData("audio", "completed", 3725, "Audio call · 62:05")]
+    [InlineData("audio", "missed", 0, "Missed audio call")]
+    [InlineData("video", "busy", 0, "Missed video call (busy)")]
+    [InlineData("video", "declined", 0, "Video call declined")]
+    [InlineData("audio", "cancelled", 0, "Cancelled audio call")]
+    [InlineData("video", "failed", 40, "Video call ended: a connection was lost")]
+    public void Preview_CallEnded_SaysWhatHappened(string media, string reason, long seconds, string expected)
+    {
+        var conversation = new ConversationResponse(Guid.NewGuid(), ConversationKinds.Direct, null, null, DateTimeOffset.UnixEpoch,
+            DateTimeOffset.UnixEpoch, 1, [], null, 0, 0, false, MemberRoles.Member);
+        var message = new MessageResponse(Guid.NewGuid(), conversation.Id, 5, MessageKinds.System, Guid.NewGuid(), null, null, null,
+            ConversationEventKinds.CallEnded, null, DateTimeOffset.UnixEpoch, null, null, [], [], [], new CallSummaryResponse(Guid.NewGuid(), media, reason, seconds));
+
+        Assert.Equal(expected, Names.Preview(conversation, message, Guid.NewGuid()));
     }
 }
