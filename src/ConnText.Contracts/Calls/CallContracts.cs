@@ -90,6 +90,12 @@ public static class CallEvents
 
     /// <summary>A signaling message from another device of the call (<see cref="SignalEvent"/>).</summary>
     public const string Signal = "Signal";
+
+    /// <summary>
+    /// A signaling message outside calls (<see cref="PeerSignalEvent"/>): data-channel connections for peer-to-peer
+    /// file transfer, between users who share a conversation.
+    /// </summary>
+    public const string PeerSignal = "PeerSignal";
 }
 
 /// <summary>One user's part in a call.</summary>
@@ -144,6 +150,13 @@ public sealed record CallEvent(CallResponse Call, Guid? UserId, string? DeviceId
 /// <param name="FromDeviceId">The sending device (address the answer to it).</param>
 /// <param name="Payload">Opaque to the server: an SDP offer or answer, an ICE candidate, … as the clients agree.</param>
 public sealed record SignalEvent(Guid CallId, Guid FromUserId, string FromDeviceId, string Payload);
+
+/// <summary>A signaling message outside calls, relayed from a device of a user who shares a conversation with this one.</summary>
+/// <param name="FromUserId">The sender.</param>
+/// <param name="FromDeviceId">The sending device (address the answer to it).</param>
+/// <param name="ToDeviceId">The device it is for; null when it went to every device of the user (finding who is online).</param>
+/// <param name="Payload">Opaque to the server.</param>
+public sealed record PeerSignalEvent(Guid FromUserId, string FromDeviceId, string? ToDeviceId, string Payload);
 
 /// <summary>The details a <c>call.ended</c> system message carries.</summary>
 /// <param name="CallId">The call.</param>

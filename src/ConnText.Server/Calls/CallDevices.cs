@@ -23,6 +23,9 @@ internal static class CallDevices
 
     public static string Group(string deviceId) => $"device:{deviceId}";
 
+    /// <summary>The device's group under its user: a peer signal names both, so it can only reach that user's device.</summary>
+    public static string UserGroup(Guid userId, string deviceId) => $"user-device:{userId:N}:{deviceId}";
+
     public static string For(ClaimsPrincipal user) => user.SessionId() is { } sessionId
         ? "s-" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"conntext-device:{sessionId:D}")).AsSpan(0, 16))
         : "c-" + Guid.NewGuid().ToString("N");
@@ -68,6 +71,8 @@ internal sealed class CallsHubFilter(LocalDeviceConnections local, TimeProvider 
         CallDevices.Set(context.Context, device);
         local.Add(device);
         await context.Hub.Groups.AddToGroupAsync(context.Context.ConnectionId, CallDevices.Group(device), context.Context.ConnectionAborted);
+        await context.Hub.Groups.AddToGroupAsync(context.Context.ConnectionId, CallDevices.UserGroup(context.Context.User!.UserId(), device),
+            context.Context.ConnectionAborted);
         // Back within the grace period: the device keeps its place in its call.
         var db = context.ServiceProvider.GetRequiredService<ConnTextDbContext>();
         await db.CallParticipants.Where(p => p.DeviceId == device && p.State == CallParticipantStates.Joined && p.DisconnectedAt != null)

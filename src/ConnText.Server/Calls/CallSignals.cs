@@ -80,3 +80,50 @@ internal sealed class CallSignals(ConnTextDbContext db, IOptions<CallsOptions> o
             .SendAsync(CallEvents.Signal, new SignalEvent(callId, caller.UserId, caller.DeviceId, payload), cancellationToken);
     }
 }
+
+/// <summary>
+/// Relays a signaling message between devices outside calls (data channels for peer-to-peer file transfer): only
+/// between users who share a conversation, to one device of the target user or (to find who is online) to all of them.
+/// The same size and rate limits as call signals; the payload stays opaque.
+/// </summary>
+internal sealed class PeerSignals(ConnTextDbContext db, IOptions<CallsOptions> options, SignalRateLimiter limiter, IHubContext<RealtimeHub> hub)
+{
+    public async Task RelayAsync(CallCaller caller, Guid toUserId, string? toDeviceId, string? payload, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrEmpty(payload))
+        {
+            throw CallRefusedException.Validation("payload", "A signal carries a payload.");
+        }
+
+        if (payload.Length > options.Value.MaxSignalChars)
+        {
+            throw new CallRefusedException(ProblemTypes.PayloadTooLarge,
+                $"payload: A signal has at most {options.Value.MaxSignalChars} characters; this one has {payload.Length}.");
+        }
+
+        if (toDeviceId is not null && (toDeviceId.Length is 0 or > 64 || toDeviceId == caller.DeviceId))
+        {
+            throw CallRefusedException.Validation("toDeviceId", "Another device's id, or null for every device of the user.");
+        }
+
+        if (!limiter.TryTake(caller.DeviceId))
+        {
+            throw new CallRefusedException(ProblemTypes.RateLimited,
+                $"This device sends more than {options.Value.SignalsPerSecond} signals per second (bursts up to {options.Value.SignalBurst}); slow down.");
+        }
+
+        var shared = toUserId == caller.UserId || await db.ConversationMembers.AsNoTracking()
+            .Where(m => m.UserId == caller.UserId)
+            .Join(db.ConversationMembers.Where(o => o.UserId == toUserId), m => m.ConversationId, o => o.ConversationId, (m, _) => m)
+            .AnyAsync(cancellationToken);
+        if (!shared)
+        {
+            // The same answer as for a user that does not exist: who exists is not told to strangers.
+            throw new CallRefusedException(ProblemTypes.NotFound, "You share no conversation with a user with this id.");
+        }
+
+        var message = new PeerSignalEvent(caller.UserId, caller.DeviceId, toDeviceId, payload);
+        var clients = toDeviceId is null ? hub.Clients.Group(RealtimeHub.UserGroup(toUserId)) : hub.Clients.Group(CallDevices.UserGroup(toUserId, toDeviceId));
+        await clients.SendAsync(CallEvents.PeerSignal, message, cancellationToken);
+    }
+}

@@ -33,6 +33,7 @@ internal static class CallsEndpoints
         services.Configure<CallsOptions>(configuration.GetSection(CallsOptions.Section));
         services.TryAddScoped<CallCommands>();
         services.TryAddScoped<CallSignals>();
+        services.TryAddScoped<PeerSignals>();
         services.TryAddSingleton<CallNotifier>();
         services.TryAddSingleton<SignalRateLimiter>();
         services.TryAddSingleton<LocalDeviceConnections>();

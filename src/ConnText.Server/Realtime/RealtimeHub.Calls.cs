@@ -54,6 +54,18 @@ internal sealed partial class RealtimeHub
             return 0;
         });
 
+    /// <summary>
+    /// Relays a signal outside calls (peer-to-peer data channels) to a device of a user who shares a conversation with
+    /// the caller, or to all of that user's devices when <paramref name="toDeviceId"/> is null.
+    /// </summary>
+    [Authorize(Policy = ApiScopes.WritePolicy)]
+    public Task PeerSignal(Guid toUserId, string? toDeviceId, string? payload, [FromServices] PeerSignals signals) =>
+        Refusing(async () =>
+        {
+            await signals.RelayAsync(Caller(), toUserId, toDeviceId, payload, Context.ConnectionAborted);
+            return 0;
+        });
+
     private CallCaller Caller() => new(Context.User!.UserId(), CallDevices.Of(Context), Context.ConnectionId);
 
     private static async Task<T> Refusing<T>(Func<Task<T>> command)

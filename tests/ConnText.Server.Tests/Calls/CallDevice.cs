@@ -38,6 +38,8 @@ internal sealed class CallDevice : IAsyncDisposable
 
     public Channel<SignalEvent> Signals { get; } = Channel.CreateUnbounded<SignalEvent>();
 
+    public Channel<PeerSignalEvent> PeerSignals { get; } = Channel.CreateUnbounded<PeerSignalEvent>();
+
     public Channel<EventAppendedEvent> Appended { get; } = Channel.CreateUnbounded<EventAppendedEvent>();
 
     public static async Task<CallDevice> ConnectAsync(ServerInstance server, HttpClient api)
@@ -57,6 +59,7 @@ internal sealed class CallDevice : IAsyncDisposable
         }
 
         hub.On<SignalEvent>(CallEvents.Signal, s => device.Signals.Writer.TryWrite(s));
+        hub.On<PeerSignalEvent>(CallEvents.PeerSignal, s => device.PeerSignals.Writer.TryWrite(s));
         hub.On<EventAppendedEvent>("EventAppended", e => device.Appended.Writer.TryWrite(e));
         await hub.StartAsync();
         device.DeviceId = await hub.InvokeAsync<string>("CallDevice");

@@ -236,6 +236,56 @@ public abstract class CallTests(Provider provider) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task PeerSignal_OutsideCalls_ReachesOneDeviceOrAllOfTheUser_OnlyBetweenUsersWhoShareAConversation()
+    {
+        var (alice, bob1, bob2, _) = await AliceAndBobWithTwoDevicesAsync();
+        var carol = await DeviceAsync(await UserAsync("carol"));
+        var bobId = await UserIdAsync(bob1);
+        var aliceId = await UserIdAsync(alice);
+        var carolId = await UserIdAsync(carol);
+
+        // To every device of the user (who is online?), then to the one that answered.
+        await alice.Hub.InvokeAsync("PeerSignal", bobId, null, "{\"hello\":1}");
+        foreach (var bob in new[] { bob1, bob2 })
+        {
+            var hello = await bob.PeerSignals.Reader.ReadAsync().AsTask().WaitAsync(CallDevice.Wait);
+            Assert.Equal((aliceId, alice.DeviceId, (string?)null, "{\"hello\":1}"), (hello.FromUserId, hello.FromDeviceId, hello.ToDeviceId, hello.Payload));
+        }
+
+        await bob2.Hub.InvokeAsync("PeerSignal", aliceId, alice.DeviceId, "here");
+        var here = await alice.PeerSignals.Reader.ReadAsync().AsTask().WaitAsync(CallDevice.Wait);
+        Assert.Equal((bobId, bob2.DeviceId, alice.DeviceId, "here"), (here.FromUserId, here.FromDeviceId, here.ToDeviceId, here.Payload));
+        await alice.Hub.InvokeAsync("PeerSignal", bobId, bob2.DeviceId, "offer");
+        Assert.Equal("offer", (await bob2.PeerSignals.Reader.ReadAsync().AsTask().WaitAsync(CallDevice.Wait)).Payload);
+
+        // A device id of another user goes nowhere: the group is the target user's device.
+        await alice.Hub.InvokeAsync("PeerSignal", bobId, carol.DeviceId, "misaddressed");
+
+        // Carol shares no conversation with Alice: refused, as for a user that does not exist.
+        CallDevice.AssertRefused(await Assert.ThrowsAsync<HubException>(() =>
+            carol.Hub.InvokeAsync("PeerSignal", aliceId, alice.DeviceId, "offer")), ProblemTypes.NotFound);
+        CallDevice.AssertRefused(await Assert.ThrowsAsync<HubException>(() =>
+            carol.Hub.InvokeAsync("PeerSignal", Guid.NewGuid(), null, "offer")), ProblemTypes.NotFound);
+        CallDevice.AssertRefused(await Assert.ThrowsAsync<HubException>(() =>
+            alice.Hub.InvokeAsync("PeerSignal", bobId, bob1.DeviceId, new string('v', 16_385))), ProblemTypes.PayloadTooLarge);
+        CallDevice.AssertRefused(await Assert.ThrowsAsync<HubException>(() =>
+            alice.Hub.InvokeAsync("PeerSignal", bobId, bob1.DeviceId, "")), ProblemTypes.Validation);
+        CallDevice.AssertRefused(await Assert.ThrowsAsync<HubException>(() =>
+            alice.Hub.InvokeAsync("PeerSignal", bobId, alice.DeviceId, "self")), ProblemTypes.Validation);
+
+        // Nothing else arrived anywhere (a signal after the refusals shows the queue is drained up to it).
+        await alice.Hub.InvokeAsync("PeerSignal", bobId, bob1.DeviceId, "last");
+        Assert.Equal("last", (await bob1.PeerSignals.Reader.ReadAsync().AsTask().WaitAsync(CallDevice.Wait)).Payload);
+        Assert.False(bob1.PeerSignals.Reader.TryRead(out _));
+        Assert.False(bob2.PeerSignals.Reader.TryRead(out _));
+        Assert.False(carol.PeerSignals.Reader.TryRead(out _));
+        Assert.False(alice.PeerSignals.Reader.TryRead(out _));
+        Assert.False(alice.Signals.Reader.TryRead(out _));
+    }
+
+    private static Task<Guid> UserIdAsync(CallDevice device) => device.Api.MyIdAsync();
+
+    [Fact]
     public async Task Signal_BeyondTheDevicesRate_IsRefused()
     {
         var (alice, bob1, _, direct) = await AliceAndBobWithTwoDevicesAsync();
