@@ -34,7 +34,11 @@ public sealed class CallClient
         }
 
         hub.On<SignalEvent>(CallEvents.Signal, signal => SignalReceived?.Invoke(this, new SignalEventArgs(signal)));
+        hub.On<PeerSignalEvent>(CallEvents.PeerSignal, signal => PeerSignalReceived?.Invoke(this, new PeerSignalEventArgs(signal)));
     }
+
+    /// <summary>Raised (on any thread) for each signal outside calls (direct file transfer) another device sent to this one.</summary>
+    public event EventHandler<PeerSignalEventArgs>? PeerSignalReceived;
 
     /// <summary>Raised (on any thread) for every call event of the hub except signals.</summary>
     public event EventHandler<CallChangedEventArgs>? CallChanged;
@@ -87,6 +91,10 @@ public sealed class CallClient
     /// <summary>Relays <paramref name="payload"/> (opaque to the server) to another joined device of the call.</summary>
     public Task SignalAsync(Guid callId, string targetDeviceId, string payload, CancellationToken cancellationToken) =>
         hub.InvokeAsync("Signal", callId, targetDeviceId, payload, cancellationToken);
+
+    /// <summary>Relays <paramref name="payload"/> to a device of another user (null: all of them) outside calls.</summary>
+    public Task PeerSignalAsync(Guid toUserId, string? toDeviceId, string payload, CancellationToken cancellationToken) =>
+        hub.InvokeAsync("PeerSignal", toUserId, toDeviceId, payload, cancellationToken);
 
     /// <summary>STUN/TURN servers for <c>RTCPeerConnection</c>, with TURN credentials valid until <c>expiresAt</c>.</summary>
     public Task<IceServersResponse> IceServersAsync(CancellationToken cancellationToken) => api.GetIceServersAsync(cancellationToken);
@@ -159,4 +167,14 @@ public sealed class SignalEventArgs : EventArgs
 
     /// <summary>The call, the sending device, and the payload.</summary>
     public SignalEvent Signal { get; }
+}
+
+/// <summary>A signaling message outside calls from another device.</summary>
+public sealed class PeerSignalEventArgs : EventArgs
+{
+    /// <summary>Creates the arguments.</summary>
+    public PeerSignalEventArgs(PeerSignalEvent signal) => Signal = signal;
+
+    /// <summary>The sender, its device, and the payload.</summary>
+    public PeerSignalEvent Signal { get; }
 }

@@ -34,6 +34,9 @@ public sealed class AccountManager : IAsyncDisposable
     /// <summary>Raised (on any thread) when an account was added or removed, or anything in one changed.</summary>
     public event EventHandler? Changed;
 
+    /// <summary>Where the accounts, their stores and received files live.</summary>
+    public string DataDirectory => dataDirectory;
+
     /// <summary>Raised for each new message from someone else, in any account.</summary>
     public event EventHandler<MessageEventArgs>? MessageReceived;
 

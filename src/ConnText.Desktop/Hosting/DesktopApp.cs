@@ -107,6 +107,7 @@ internal static partial class DesktopApp
         app.UseAntiforgery();
         app.MapStaticAssets();
         app.MapConnTextMedia();
+        app.MapConnTextPeerTransfers();
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
         return app;
     }

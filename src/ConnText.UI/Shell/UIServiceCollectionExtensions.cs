@@ -12,6 +12,7 @@ public static class UIServiceCollectionExtensions
         services.TryAddSingleton<WindowActivity>();
         services.TryAddSingleton<UiPreferences>(); // the host may have registered its own, with its defaults
         services.TryAddScoped<Components.Calls.CallRequests>(); // per window (circuit)
+        services.TryAddScoped<Components.Transfers.TransferRequests>();
         services.AddOptions<CallSettings>();
         services.TryAddScoped<HomeNavigation>();
         return services;

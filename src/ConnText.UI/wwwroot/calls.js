@@ -4,6 +4,8 @@
 // Signaling goes out through C# (dotnet.invokeMethodAsync('Signal', ...)) and comes back in through signal().
 // Media never touches the server: peers connect directly, or through TURN when they cannot.
 
+import { negotiate } from './negotiation.js';
+
 let call = null;      // the call of this window: { callId, selfDeviceId, dotnet, config, peers, local, ... }
 let ringer = null;    // the ringtone's WebAudio graph while ringing
 
@@ -77,9 +79,8 @@ export function connect(deviceId) {
 export function signal(fromDeviceId, payload) {
     if (!call) return;
     const p = peer(fromDeviceId);
-    const message = JSON.parse(payload);
     // In order, one at a time per peer: an answer must not overtake the offer it answers.
-    p.queue = p.queue.then(() => handle(p, message)).catch(e => console.warn('calls: signal failed', e));
+    p.negotiation.receive(JSON.parse(payload));
 }
 
 /** A remote device left: closes its connection and removes its tile. */
@@ -288,9 +289,6 @@ function peer(deviceId) {
         pc,
         // Deterministic roles: the device with the smaller id yields in a collision.
         polite: call.selfDeviceId < deviceId,
-        makingOffer: false,
-        ignoreOffer: false,
-        queue: Promise.resolve(),
         tile: tile(deviceId),
         audioSender: null,
         cameraSender: null,
@@ -307,25 +305,7 @@ function peer(deviceId) {
         .catch(e => console.warn('calls: signal not sent', e));
     p.send = send;
 
-    pc.onnegotiationneeded = async () => {
-        try {
-            p.makingOffer = true;
-            await pc.setLocalDescription();
-            trace(p, `${pc.localDescription.type} out (negotiation needed)`);
-            await send({ description: pc.localDescription });
-        } catch (e) {
-            console.warn('calls: negotiation failed', e);
-        } finally {
-            p.makingOffer = false;
-        }
-    };
-    pc.onicecandidate = ({ candidate }) => {
-        if (candidate) send({ candidate });
-    };
-    pc.oniceconnectionstatechange = () => {
-        // A path that stopped working (network change, a direct path that failed): gather again, TURN included.
-        if (pc.iceConnectionState === 'failed') pc.restartIce();
-    };
+    p.negotiation = negotiate(pc, { polite: p.polite, send, trace: what => trace(p, what), other: message => screenSignal(p, message) });
     pc.onconnectionstatechange = () => {
         trace(p, `connection ${pc.connectionState}`);
         p.tile.dataset.state = pc.connectionState;
@@ -351,35 +331,11 @@ function peer(deviceId) {
     return p;
 }
 
-async function handle(p, { description, candidate, screen }) {
-    const pc = p.pc;
-    trace(p, description ? `${description.type} in (${pc.signalingState}${p.makingOffer ? ', making offer' : ''})` : candidate ? 'candidate in' : 'screen in');
-    if (screen) {
-        // Sent before the renegotiation that adds the screen track, so ontrack knows it is the screen.
-        if (screen.on) p.screenStreams.add(screen.streamId);
-        else removeScreen(p, screen.streamId);
-        return;
-    }
-    if (description) {
-        const offerCollision = description.type === 'offer' && (p.makingOffer || pc.signalingState !== 'stable');
-        p.ignoreOffer = !p.polite && offerCollision;
-        if (p.ignoreOffer) {
-            trace(p, 'offer ignored (collision, impolite)');
-            return;
-        }
-        await pc.setRemoteDescription(description);
-        if (description.type === 'offer') {
-            await pc.setLocalDescription();
-            trace(p, `${pc.localDescription.type} out`);
-            await p.send({ description: pc.localDescription });
-        }
-    } else if (candidate) {
-        try {
-            await pc.addIceCandidate(candidate);
-        } catch (e) {
-            if (!p.ignoreOffer) throw e;
-        }
-    }
+/** What a peer shares: sent before the renegotiation that adds the screen track, so ontrack knows it is the screen. */
+function screenSignal(p, { screen }) {
+    if (!screen) return;
+    if (screen.on) p.screenStreams.add(screen.streamId);
+    else removeScreen(p, screen.streamId);
 }
 
 /** A line on the console about one peer's negotiation (devtools, and the call tests' failure messages). */

@@ -40,6 +40,9 @@ public sealed class CallLab : IAsyncLifetime
 
     public static Uri Server { get; } = new($"http://127.0.0.1:{ServerPort}/");
 
+    /// <summary>The server's data directory (its database and stored files).</summary>
+    public string ServerDataDirectory => Path.Combine(directory, "server");
+
     /// <summary>The command that runs a program inside the lab's namespace.</summary>
     public IReadOnlyList<string> Prefix { get; private set; } = [];
 

@@ -218,6 +218,47 @@ public sealed class CallTests(CallLab lab) : IClassFixture<CallLab>, IAsyncLifet
         await Expect(pages[0].GetByTestId("call-timer")).ToBeVisibleAsync();
     }
 
+    [Fact]
+    public async Task DirectFileTransfer_50MB_InterruptedAndResumed_HashEqual_NeverThroughTheServer()
+    {
+        var (sender, receiver) = await DirectConversationAsync("tina", "theo");
+        var source = Path.Combine(Path.GetTempPath(), $"conntext-p2p-{Guid.NewGuid():N}.bin");
+        var bytes = System.Security.Cryptography.RandomNumberGenerator.GetBytes(50_000_000);
+        await File.WriteAllBytesAsync(source, bytes);
+        var expected = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes));
+        try
+        {
+            // The receiving window drops its connections once 20 MB are stored: an interruption at a known point.
+            await receiver.WaitForFunctionAsync("() => !!globalThis.conntextPeers");
+            await receiver.EvaluateAsync("() => globalThis.conntextPeers.dropAt(20000000)");
+            await sender.GetByLabel("Send a file directly").SetInputFilesAsync(source);
+
+            var incoming = receiver.Locator(".transfer[data-direction='in']");
+            await Expect(incoming).ToHaveAttributeAsync("data-state", "offered", new() { Timeout = 60_000 });
+            await Expect(incoming).ToContainTextAsync("tina wants to send you this file directly");
+            await incoming.GetByRole(AriaRole.Button, new() { Name = "Accept", Exact = true }).ClickAsync();
+
+            var outgoing = sender.Locator(".transfer[data-direction='out']");
+            await Expect(incoming).ToHaveAttributeAsync("data-state", "done", new() { Timeout = 120_000 });
+            await Expect(outgoing).ToHaveAttributeAsync("data-state", "done", new() { Timeout = 30_000 });
+            await Expect(outgoing).ToContainTextAsync("Sent directly to theo ✓ SHA-256 verified (resumed after");
+
+            var received = (await receiver.EvaluateAsync<System.Text.Json.JsonElement>("() => globalThis.conntextPeers.transfers()"))[0];
+            Assert.True(received.Number("interruptions") >= 1, $"the transfer was not interrupted: {received}");
+            Assert.Equal(expected, received.Text("sha256"));
+            var path = received.Text("path")!;
+            Assert.Equal(expected, Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(await File.ReadAllBytesAsync(path))));
+            Assert.Equal("received", Path.GetFileName(Path.GetDirectoryName(path)));
+
+            // Never through the server: nothing of that size was stored there.
+            Assert.DoesNotContain(Directory.GetFiles(lab.ServerDataDirectory, "*", SearchOption.AllDirectories), f => new FileInfo(f).Length >= 20_000_000);
+        }
+        finally
+        {
+            File.Delete(source);
+        }
+    }
+
     private static Task<bool> RingingAsync(IPage page) => page.EvaluateAsync<bool>("() => globalThis.conntextCalls.ringing()");
 
     /// <summary>How much sound energy the first remote device's audio gained over two seconds.</summary>
