@@ -236,12 +236,14 @@ public sealed class CallTests(CallLab lab) : IClassFixture<CallLab>, IAsyncLifet
             var incoming = receiver.Locator(".transfer[data-direction='in']");
             await Expect(incoming).ToHaveAttributeAsync("data-state", "offered", new() { Timeout = 60_000 });
             await Expect(incoming).ToContainTextAsync("tina wants to send you this file directly");
+            await ScreenshotAsync(receiver, "desktop-direct-transfer-offered.png");
             await incoming.GetByRole(AriaRole.Button, new() { Name = "Accept", Exact = true }).ClickAsync();
 
             var outgoing = sender.Locator(".transfer[data-direction='out']");
             await Expect(incoming).ToHaveAttributeAsync("data-state", "done", new() { Timeout = 120_000 });
             await Expect(outgoing).ToHaveAttributeAsync("data-state", "done", new() { Timeout = 30_000 });
             await Expect(outgoing).ToContainTextAsync("Sent directly to theo ✓ SHA-256 verified (resumed after");
+            await ScreenshotAsync(receiver, "desktop-direct-transfer-received.png");
 
             var received = (await receiver.EvaluateAsync<System.Text.Json.JsonElement>("() => globalThis.conntextPeers.transfers()"))[0];
             Assert.True(received.Number("interruptions") >= 1, $"the transfer was not interrupted: {received}");
@@ -256,6 +258,15 @@ public sealed class CallTests(CallLab lab) : IClassFixture<CallLab>, IAsyncLifet
         finally
         {
             File.Delete(source);
+        }
+    }
+
+    /// <summary>With CONNTEXT_WRITE_SCREENSHOTS=1, the window into docs/screenshots.</summary>
+    private static async Task ScreenshotAsync(IPage page, string name)
+    {
+        if (Environment.GetEnvironmentVariable("CONNTEXT_WRITE_SCREENSHOTS") == "1")
+        {
+            await page.ScreenshotAsync(new() { Path = Path.Combine(Repository.Root(), "docs", "screenshots", name) });
         }
     }
 
