@@ -418,6 +418,14 @@ public sealed partial class CallCenter : IAsyncDisposable
 
     private async Task StartAsync(AccountSession s, Guid conversationId, string media)
     {
+        if (mode == CallMode.Incoming && ReferenceEquals(s, session) && call?.ConversationId == conversationId)
+        {
+            // Glare, seen from this side: the other's call rang here just before this click was handled. Calling them
+            // back is answering (the server would join this start to their call anyway).
+            await InvokeAsync(AcceptAsync);
+            return;
+        }
+
         if (mode != CallMode.None || module is null)
         {
             return;
