@@ -157,7 +157,15 @@ public sealed partial class AccountSession : IAsyncDisposable
         var entry = new OutboxEntry(conversationId, Guid.NewGuid(), text, replyToMessageId, time.GetUtcNow());
         Store.Enqueue(entry);
         OnChanged();
-        _ = FlushOutboxSafelyAsync();
+        if (IsPeerToPeer(conversationId))
+        {
+            PeerMessagesWaiting?.Invoke(this, EventArgs.Empty); // the window's data channels take it, never the hub
+        }
+        else
+        {
+            _ = FlushOutboxSafelyAsync();
+        }
+
         return entry.ClientMessageId;
     }
 
@@ -230,6 +238,11 @@ public sealed partial class AccountSession : IAsyncDisposable
 
         Store.SetLastRead(conversationId, stored.AppliedSequence);
         OnChanged();
+        if (stored.Conversation.Kind == ConversationKinds.PeerToPeer)
+        {
+            return; // its messages are this device's own business: the server has no sequence for them
+        }
+
         try
         {
             await Api.MarkReadAsync(conversationId, stored.AppliedSequence, cancellationToken);
@@ -705,7 +718,8 @@ public sealed partial class AccountSession : IAsyncDisposable
         await outboxGate.WaitAsync(cancellationToken);
         try
         {
-            foreach (var entry in Store.Outbox())
+            var peerToPeer = Store.Conversations().Where(c => c.Conversation.Kind == ConversationKinds.PeerToPeer).Select(c => c.Conversation.Id).ToHashSet();
+            foreach (var entry in Store.Outbox().Where(e => !peerToPeer.Contains(e.ConversationId)))
             {
                 if (hub.State != HubConnectionState.Connected)
                 {

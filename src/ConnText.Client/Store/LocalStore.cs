@@ -238,6 +238,16 @@ public sealed partial class LocalStore : IDisposable
         }
     }
 
+    /// <summary>The highest stored message sequence of a conversation, or 0.</summary>
+    public long LastSequence(Guid conversationId)
+    {
+        lock (gate)
+        {
+            using var command = Command("SELECT max(sequence) FROM messages WHERE conversation_id = $id", ("$id", Key(conversationId)));
+            return command.ExecuteScalar() is long sequence ? sequence : 0;
+        }
+    }
+
     /// <summary>Stores a user profile summary (names for senders and members).</summary>
     public void UpsertUser(UserSummary user)
     {

@@ -8,6 +8,12 @@ public static class ConversationKinds
 
     /// <summary>A titled conversation with members in roles.</summary>
     public const string Group = "group";
+
+    /// <summary>
+    /// Two people whose messages go device to device over data channels and are stored only on their devices: the
+    /// server keeps the members (for signaling) and refuses messages. One per pair of users.
+    /// </summary>
+    public const string PeerToPeer = "peer-to-peer";
 }
 
 /// <summary>The roles of a group member.</summary>
@@ -24,7 +30,7 @@ public static class MemberRoles
 }
 
 /// <summary>Creates a direct conversation or a group.</summary>
-/// <param name="Kind"><c>direct</c> or <c>group</c>.</param>
+/// <param name="Kind"><c>direct</c>, <c>group</c>, or <c>peer-to-peer</c> (a direct conversation whose messages go device to device, never through the server).</param>
 /// <param name="MemberIds">For <c>direct</c>: exactly the other user's id. For <c>group</c>: the initial members besides the creator.</param>
 /// <param name="Title">The group's title, 1 to 100 characters; not allowed for direct conversations.</param>
 /// <param name="Topic">The group's topic, up to 500 characters.</param>
@@ -56,7 +62,7 @@ public sealed record ConversationMemberResponse(
 
 /// <summary>A conversation as its member sees it.</summary>
 /// <param name="Id">The conversation id.</param>
-/// <param name="Kind"><c>direct</c> or <c>group</c>.</param>
+/// <param name="Kind"><c>direct</c>, <c>group</c>, or <c>peer-to-peer</c> (a direct conversation whose messages go device to device, never through the server).</param>
 /// <param name="Title">The group's title; null for direct conversations.</param>
 /// <param name="Topic">The group's topic.</param>
 /// <param name="CreatedAt">When the conversation was created.</param>

@@ -44,7 +44,7 @@ internal sealed partial class DesktopNotifier(
     {
         var conversation = session.Store.Conversation(message.ConversationId)!.Conversation;
         var sender = Names.Member(conversation, message.SenderId);
-        var title = conversation.Kind == ConversationKinds.Direct
+        var title = conversation.Kind is ConversationKinds.Direct or ConversationKinds.PeerToPeer
             ? sender
             : $"{sender} in {Names.Conversation(conversation, session.Account.UserId)}";
         if (severalAccounts)

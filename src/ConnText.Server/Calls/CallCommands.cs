@@ -338,7 +338,9 @@ internal sealed partial class CallCommands(
             .ExecuteUpdateAsync(s => s.SetProperty(p => p.State, CallParticipantStates.Missed), ct);
 
         var call = await db.Calls.AsNoTracking().SingleAsync(c => c.Id == callId, ct);
-        if (await Sequencer.NextAsync(db, call.ConversationId, now, ct) is { } sequence)
+        var peerToPeer = await db.Conversations.AnyAsync(c => c.Id == call.ConversationId && c.Kind == ConversationKinds.PeerToPeer, ct);
+        // A peer-to-peer conversation's timeline lives on the devices only: no server message for its calls either.
+        if (!peerToPeer && await Sequencer.NextAsync(db, call.ConversationId, now, ct) is { } sequence)
         {
             var message = new Message
             {

@@ -24,7 +24,7 @@ internal sealed class Conversation
 
     public Guid Id { get; set; }
 
-    /// <summary><c>direct</c> or <c>group</c>.</summary>
+    /// <summary><c>direct</c>, <c>group</c> or <c>peer-to-peer</c>.</summary>
     public string Kind { get; set; } = "";
 
     public string? Title { get; set; }

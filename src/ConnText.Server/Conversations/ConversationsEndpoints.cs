@@ -101,7 +101,7 @@ internal static class ConversationsEndpoints
         var topic = request.Topic?.Trim();
         switch (request.Kind)
         {
-            case ConversationKinds.Direct:
+            case ConversationKinds.Direct or ConversationKinds.PeerToPeer:
                 if (others.Count != 1 || (request.MemberIds ?? []).Distinct().Count() != 1)
                 {
                     errors["memberIds"] = ["A direct conversation needs exactly one other user's id."];
@@ -133,7 +133,7 @@ internal static class ConversationsEndpoints
                 break;
 
             default:
-                errors["kind"] = ["Give \"direct\" or \"group\"."];
+                errors["kind"] = ["Give \"direct\", \"group\" or \"peer-to-peer\"."];
                 break;
         }
 
@@ -181,6 +181,29 @@ internal static class ConversationsEndpoints
 
             await notifier.CreatedAsync(direct.Id, [me, others[0]]);
             return Created(await LoadAsync(db, direct, me, cancellationToken));
+        }
+
+        if (request.Kind == ConversationKinds.PeerToPeer)
+        {
+            // One per pair, found by its members (the direct pair index is the server-mode conversation's).
+            var other = others[0];
+            var existing = await db.Conversations.AsNoTracking()
+                .Where(c => c.Kind == ConversationKinds.PeerToPeer
+                            && db.ConversationMembers.Any(m => m.ConversationId == c.Id && m.UserId == me)
+                            && db.ConversationMembers.Any(m => m.ConversationId == c.Id && m.UserId == other))
+                .FirstOrDefaultAsync(cancellationToken);
+            if (existing is not null)
+            {
+                return TypedResults.Ok(await LoadAsync(db, existing, me, cancellationToken));
+            }
+
+            var peerToPeer = NewConversation(ConversationKinds.PeerToPeer, null, null, now);
+            db.Conversations.Add(peerToPeer);
+            db.ConversationMembers.Add(NewMember(peerToPeer.Id, me, MemberRoles.Member, now));
+            db.ConversationMembers.Add(NewMember(peerToPeer.Id, other, MemberRoles.Member, now));
+            await db.SaveChangesAsync(cancellationToken);
+            await notifier.CreatedAsync(peerToPeer.Id, [me, other]);
+            return Created(await LoadAsync(db, peerToPeer, me, cancellationToken));
         }
 
         var group = NewConversation(ConversationKinds.Group, title, string.IsNullOrEmpty(topic) ? null : topic, now);
@@ -378,7 +401,7 @@ internal static class ConversationsEndpoints
             }
 
             var kind = await db.Conversations.Where(c => c.Id == conversationId).Select(c => c.Kind).SingleAsync(ct);
-            if (kind == ConversationKinds.Direct)
+            if (kind is ConversationKinds.Direct or ConversationKinds.PeerToPeer)
             {
                 await Sequencer.RollbackAsync(db, ct);
                 return Membership.Conflict("A direct conversation cannot be left.");
@@ -426,7 +449,7 @@ internal static class ConversationsEndpoints
 
         var kind = await db.Conversations.Where(c => c.Id == conversationId).Select(c => c.Kind).SingleAsync(cancellationToken);
         ProblemHttpResult? problem = null;
-        if (kind == ConversationKinds.Direct)
+        if (kind is ConversationKinds.Direct or ConversationKinds.PeerToPeer)
         {
             problem = Membership.Conflict("A direct conversation has fixed members.");
         }

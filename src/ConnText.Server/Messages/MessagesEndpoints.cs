@@ -120,6 +120,12 @@ internal static class MessagesEndpoints
             return Membership.NotFound();
         }
 
+        if (await db.Conversations.AnyAsync(c => c.Id == conversationId && c.Kind == ConversationKinds.PeerToPeer, cancellationToken))
+        {
+            // The point of the mode: the server never holds such a message, not even by a client's mistake.
+            return Membership.Conflict("Messages of a peer-to-peer conversation go device to device; the server does not take them.");
+        }
+
         var clientMessageId = request.ClientMessageId!.Value;
         // Check first: a retry of a stored message is answered without taking the write lock or a sequence.
         if (await FindSentAsync(db, conversationId, me, clientMessageId, cancellationToken) is { } stored)

@@ -79,7 +79,7 @@ public sealed partial class ChatView
     private async Task SubmitAsync()
     {
         var text = draft.Trim();
-        IReadOnlyList<Guid> files = editing is null ? attachments?.ReadyIds ?? [] : [];
+        IReadOnlyList<Guid> files = editing is null && !Session.IsPeerToPeer(ConversationId) ? attachments?.ReadyIds ?? [] : [];
         if (text.Length == 0 && files.Count == 0)
         {
             return;

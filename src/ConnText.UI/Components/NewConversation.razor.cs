@@ -15,6 +15,7 @@ public sealed partial class NewConversation
     private string title = "";
     private string? error;
     private bool busy;
+    private bool peerToPeer;
 
     [Parameter]
     [EditorRequired]
@@ -67,7 +68,7 @@ public sealed partial class NewConversation
         {
             var request = IsGroup
                 ? new CreateConversationRequest(ConversationKinds.Group, [.. chosen.Keys], title.Trim().Length > 0 ? title.Trim() : null)
-                : new CreateConversationRequest(ConversationKinds.Direct, [.. chosen.Keys]);
+                : new CreateConversationRequest(peerToPeer ? ConversationKinds.PeerToPeer : ConversationKinds.Direct, [.. chosen.Keys]);
             var created = await Session.CreateConversationAsync(request, CancellationToken.None);
             await OnCreated.InvokeAsync(created);
         }

@@ -90,7 +90,7 @@ public static class Names
             return "";
         }
 
-        return conversation.Kind == ConversationKinds.Direct ? "Seen" : "Seen by " + string.Join(", ", readers);
+        return conversation.Kind is ConversationKinds.Direct or ConversationKinds.PeerToPeer ? "Seen" : "Seen by " + string.Join(", ", readers);
     }
 
     /// <summary>The sentence for a system message.</summary>

@@ -1,5 +1,6 @@
-// ConnText direct file transfer: files go from one device to another over a WebRTC data channel (directly, or
-// through TURN), never through the ConnText server, which only relays the signaling (the hub's PeerSignal).
+// ConnText direct file transfer and peer-to-peer messages: files, and the messages of peer-to-peer conversations, go
+// from one device to another over WebRTC data channels (directly, or through TURN), never through the ConnText
+// server, which only relays the signaling (the hub's PeerSignal).
 // Driven from C# (Components/PeerTransfers) through JS interop; the receiving side writes what arrives to its own
 // desktop host (p2p/{account}/incoming/{id}), which checks the SHA-256 at the end.
 //
@@ -26,7 +27,7 @@ const accounts = new Map(); // account key -> { key, dotnet, selfDeviceId, confi
 export function init(key, { dotnet, selfDeviceId, iceServers, relayOnly }) {
     let account = accounts.get(key);
     if (!account) {
-        account = { key, links: new Map(), transfers: new Map(), finding: new Map() };
+        account = { key, links: new Map(), transfers: new Map(), finding: new Map(), delivering: new Set() };
         accounts.set(key, account);
     }
     Object.assign(account, { dotnet, selfDeviceId, relayOnly, config: configuration(iceServers, relayOnly) });
@@ -44,8 +45,9 @@ export function signal(key, fromUserId, fromDeviceId, payload) {
     if (!account || fromDeviceId === account.selfDeviceId) return;
     const message = JSON.parse(payload);
     if (message.hello) {
-        // Someone looks for this user's online devices: this one is.
+        // Someone looks for this user's online devices: this one is. And whatever waits for them can go now.
         send(account, fromUserId, fromDeviceId, { here: true });
+        account.dotnet.invokeMethodAsync('PeerOnline', key, fromUserId).catch(() => { });
         return;
     }
     if (message.here) {
@@ -89,6 +91,27 @@ export async function sendFromInput(key, input, toUserId, conversationId) {
     transfer.done = 0;
     await offer(account, transfer);
     return transfer.id;
+}
+
+/**
+ * Delivers messages of a peer-to-peer conversation ({ id, conversationId, text, sentAt }) to one of the user's online
+ * devices; each is acknowledged ('PeerMessageDelivered') once that device stored it. Returns how many went out (0
+ * when no device of theirs answered: C# tries again later).
+ */
+export async function deliver(key, toUserId, messages) {
+    const account = accounts.get(key);
+    const fresh = (messages ?? []).filter(m => !account?.delivering.has(m.id));
+    if (!account || fresh.length === 0) return 0;
+    fresh.forEach(m => account.delivering.add(m.id));
+    try {
+        const link = await linkTo(account, toUserId, null);
+        if (!link) return 0;
+        for (const m of fresh) control(link, { t: 'chat', id: m.id, conversationId: m.conversationId, text: m.text, sentAt: m.sentAt });
+        return fresh.length;
+    } finally {
+        // Not acknowledged within a while (the other window went away): the next attempt sends it again.
+        setTimeout(() => fresh.forEach(m => account.delivering.delete(m.id)), 15000);
+    }
 }
 
 /** The receiver says yes to an offered file. */
@@ -275,6 +298,17 @@ async function onControl(account, link, message) {
                 transfer.channel?.close();
                 report(account, transfer);
             }
+            return;
+        case 'chat': {
+            // A message of a peer-to-peer conversation: acknowledged once this device stored it.
+            const stored = await account.dotnet.invokeMethodAsync('PeerMessage', account.key, link.userId,
+                { id: message.id, conversationId: message.conversationId, text: message.text, sentAt: message.sentAt });
+            if (stored) control(link, { t: 'chat-ack', id: message.id });
+            return;
+        }
+        case 'chat-ack':
+            account.delivering.delete(message.id);
+            await account.dotnet.invokeMethodAsync('PeerMessageDelivered', account.key, message.id);
             return;
         case 'result':
             if (transfer?.direction === 'out') {

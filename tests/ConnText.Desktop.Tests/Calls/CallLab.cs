@@ -233,6 +233,26 @@ public sealed class CallLab : IAsyncLifetime
         return page;
     }
 
+    /// <summary>A new window on a desktop whose account is already signed in (as after closing and reopening it).</summary>
+    public async Task<IPage> ReopenAsync(DesktopProcess desktop, string username)
+    {
+        var context = await Browser.NewContextAsync(new BrowserNewContextOptions
+        {
+            ViewportSize = new ViewportSize { Width = 1280, Height = 800 },
+            Locale = "en-US",
+            Permissions = ["camera", "microphone"],
+        });
+        context.SetDefaultTimeout(20_000);
+        var page = await context.NewPageAsync();
+        CallWindow.Record(page, username);
+        pages.Add(page);
+        await page.GotoAsync(desktop.LaunchUrl.AbsoluteUri);
+        await DesktopWindow.WaitInteractiveAsync(page);
+        await Expect(page.Locator(".sidebar-header .who")).ToContainTextAsync(username);
+        await Expect(DesktopWindow.Connection(page)).ToHaveAttributeAsync("data-state", "online");
+        return page;
+    }
+
     private const string ChromiumVariable = ConnText.Browser.Tests.Infrastructure.Chromium.Variable;
 
     private static List<string> ChromiumArguments(bool root)

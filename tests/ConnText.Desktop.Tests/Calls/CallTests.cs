@@ -261,6 +261,68 @@ public sealed class CallTests(CallLab lab) : IClassFixture<CallLab>, IAsyncLifet
         }
     }
 
+    [Fact]
+    public async Task PeerToPeerConversation_MessagesGoDeviceToDevice_WaitForAnOfflinePeer_NeverReachTheServer()
+    {
+        await lab.RegisterAsync("pia");
+        await lab.RegisterAsync("pat");
+        var piaDesktop = await StartAsync([]);
+        var patDesktop = await StartAsync([]);
+        var pia = await OpenAsync(piaDesktop, "pia");
+        var pat = await OpenAsync(patDesktop, "pat");
+
+        // Pia starts a peer-to-peer conversation with Pat.
+        await pia.GetByRole(AriaRole.Button, new() { Name = "New conversation" }).ClickAsync();
+        await pia.GetByLabel("Find people").FillAsync("pat");
+        await pia.GetByRole(AriaRole.Checkbox, new() { Name = "pat" }).CheckAsync();
+        await pia.GetByRole(AriaRole.Checkbox, new() { Name = "Peer-to-peer" }).CheckAsync();
+        await pia.GetByRole(AriaRole.Button, new() { Name = "Start conversation" }).ClickAsync();
+        await Expect(pia.GetByTestId("p2p-note")).ToBeVisibleAsync();
+        await Expect(pia.Locator("[data-conversation='pat'][data-kind='peer-to-peer']")).ToContainTextAsync("P2P");
+        await pat.Locator("[data-conversation='pia'][data-kind='peer-to-peer']").ClickAsync(new() { Timeout = 20_000 });
+        await Expect(pat.GetByTestId("p2p-note")).ToBeVisibleAsync();
+
+        // Both online: a message and its answer arrive over the data channel.
+        const string First = "Meet at the old mill, 7 pm";
+        await SendAsync(pia, First);
+        await Expect(pat.Locator(".message .text").Filter(new() { HasText = First })).ToBeVisibleAsync(new() { Timeout = 40_000 });
+        await Expect(pia.Locator(".message.pending")).ToHaveCountAsync(0, new() { Timeout = 20_000 });
+        const string Answer = "Deal, bring the lantern";
+        await SendAsync(pat, Answer);
+        await Expect(pia.Locator(".message .text").Filter(new() { HasText = Answer })).ToBeVisibleAsync(new() { Timeout = 40_000 });
+
+        // Pat's window is closed: the next message waits in Pia's outbox, and goes when Pat's window is back.
+        await pat.Context.CloseAsync();
+        const string Second = "Change of plan: the bridge instead";
+        await SendAsync(pia, Second);
+        await Expect(pia.Locator(".message.pending")).ToContainTextAsync("not delivered yet");
+        await ScreenshotAsync(pia, "desktop-p2p-conversation.png");
+        await Task.Delay(3_000);
+        await Expect(pia.Locator(".message.pending")).ToHaveCountAsync(1);
+        var reopened = await lab.ReopenAsync(patDesktop, "pat");
+        await reopened.Locator("[data-conversation='pia'][data-kind='peer-to-peer']").ClickAsync();
+        await Expect(reopened.Locator(".message .text").Filter(new() { HasText = Second })).ToBeVisibleAsync(new() { Timeout = 60_000 });
+        await Expect(reopened.Locator(".message .text").Filter(new() { HasText = First })).ToBeVisibleAsync(); // stored on Pat's device
+        await Expect(pia.Locator(".message.pending")).ToHaveCountAsync(0, new() { Timeout = 20_000 });
+
+        // The server never had them: not in its database (or its write-ahead log), nor in any other file of its.
+        foreach (var file in Directory.GetFiles(lab.ServerDataDirectory, "*", SearchOption.AllDirectories))
+        {
+            var bytes = await File.ReadAllBytesAsync(file);
+            foreach (var text in new[] { First, Answer, Second })
+            {
+                Assert.True(bytes.AsSpan().IndexOf(System.Text.Encoding.UTF8.GetBytes(text)) < 0, $"{file} holds \"{text}\"");
+                Assert.True(bytes.AsSpan().IndexOf(System.Text.Encoding.Unicode.GetBytes(text)) < 0, $"{file} holds \"{text}\" (UTF-16)");
+            }
+        }
+    }
+
+    private static async Task SendAsync(IPage page, string text)
+    {
+        await page.GetByLabel("Message", new() { Exact = true }).FillAsync(text);
+        await page.GetByLabel("Message", new() { Exact = true }).PressAsync("Enter");
+    }
+
     /// <summary>With CONNTEXT_WRITE_SCREENSHOTS=1, the window into docs/screenshots.</summary>
     private static async Task ScreenshotAsync(IPage page, string name)
     {

@@ -35,6 +35,47 @@ public abstract class ConversationTests(Provider provider) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task PeerToPeer_OnePerPairBesideTheDirectOne_MessagesRefused_NothingStored_MembersFixed()
+    {
+        var (_, direct) = await alice.CreateDirectAsync(bobId);
+        using var create = await alice.PostAsJsonAsync("/api/v1/conversations", new CreateConversationRequest(ConversationKinds.PeerToPeer, [bobId]));
+        Assert.Equal(HttpStatusCode.Created, create.StatusCode);
+        var p2p = (await create.Content.ReadFromJsonAsync<ConversationResponse>())!;
+        Assert.Equal(ConversationKinds.PeerToPeer, p2p.Kind);
+        Assert.NotEqual(direct.Id, p2p.Id);
+        Assert.Equal(new[] { aliceId, bobId }.Order(), p2p.Members.Select(m => m.UserId).Order());
+        using (var again = await bob.PostAsJsonAsync("/api/v1/conversations", new CreateConversationRequest(ConversationKinds.PeerToPeer, [aliceId])))
+        {
+            Assert.Equal(HttpStatusCode.OK, again.StatusCode);
+            Assert.Equal(p2p.Id, (await again.Content.ReadFromJsonAsync<ConversationResponse>())!.Id);
+        }
+
+        // The server takes no message in it, over REST or the hub, and stores none.
+        using (var send = await alice.PostAsJsonAsync($"/api/v1/conversations/{p2p.Id}/messages", new SendMessageRequest(Guid.NewGuid(), "secret", null)))
+        {
+            await send.AssertProblemAsync(409, ProblemTypes.Conflict);
+        }
+
+        var history = (await alice.GetFromJsonAsync<MessagePageResponse>($"/api/v1/conversations/{p2p.Id}/messages"))!;
+        Assert.Empty(history.Items);
+        Assert.Equal(0, (await alice.GetFromJsonAsync<ConversationResponse>($"/api/v1/conversations/{p2p.Id}"))!.LastSequence);
+
+        // Like a direct conversation: nobody leaves, nobody is added; a group of this kind does not exist.
+        using (var leave = await alice.DeleteAsync($"/api/v1/conversations/{p2p.Id}/members/{aliceId}"))
+        {
+            await leave.AssertProblemAsync(409, ProblemTypes.Conflict);
+        }
+
+        using (var add = await alice.PostAsJsonAsync($"/api/v1/conversations/{p2p.Id}/members", new AddMemberRequest(carolId)))
+        {
+            await add.AssertProblemAsync(409, ProblemTypes.Conflict);
+        }
+
+        using var three = await alice.PostAsJsonAsync("/api/v1/conversations", new CreateConversationRequest(ConversationKinds.PeerToPeer, [bobId, carolId]));
+        await three.AssertProblemAsync(400, ProblemTypes.Validation);
+    }
+
+    [Fact]
     public async Task CreateDirect_ForTheSamePair_ReturnsTheExistingConversation()
     {
         var (status, created) = await alice.CreateDirectAsync(bobId);

@@ -15,14 +15,17 @@ using Microsoft.JSInterop;
 namespace ConnText.UI.Components.Transfers;
 
 /// <summary>
-/// The window's direct (peer-to-peer) file transfers (docs/desktop.md, "Direct file transfer"): runs wwwroot/peers.js
-/// for every account — its signals in and out through the account's <see cref="CallClient"/> (the hub's PeerSignal),
-/// the ICE servers — and shows each transfer with its progress, accept and decline, and the way out through the
-/// server when no direct connection can be made.
+/// The window's data channels to other devices (docs/desktop.md, "Direct file transfer" and "Peer-to-peer
+/// conversations"): runs wwwroot/peers.js for every account — its signals in and out through the account's
+/// <see cref="CallClient"/> (the hub's PeerSignal), the ICE servers — shows each file transfer with its progress,
+/// accept and decline, and the way out through the server when no direct connection can be made, and delivers the
+/// messages of peer-to-peer conversations waiting in the accounts' outboxes (at once, when the other side shows up,
+/// and every <see cref="RetryEvery"/>).
 /// </summary>
 public sealed partial class PeerTransfers : IAsyncDisposable
 {
     private static readonly TimeSpan IceServersFor = TimeSpan.FromMinutes(30);
+    private static readonly TimeSpan RetryEvery = TimeSpan.FromSeconds(10);
 
     private readonly HashSet<AccountSession> subscribed = [];
     private readonly Dictionary<AccountSession, DateTimeOffset> started = [];
@@ -36,6 +39,7 @@ public sealed partial class PeerTransfers : IAsyncDisposable
     private DotNetObjectReference<PeerTransfers>? self;
     private Task? receiving;
     private Task? sending;
+    private Task? retrying;
     private int order;
 
     [Inject]
@@ -60,12 +64,13 @@ public sealed partial class PeerTransfers : IAsyncDisposable
         foreach (var s in subscribed)
         {
             s.Calls.PeerSignalReceived -= OnSignal;
+            s.PeerMessagesWaiting -= OnMessagesWaiting;
         }
 
         await stop.CancelAsync();
         incoming.Writer.TryComplete();
         outgoing.Writer.TryComplete();
-        foreach (var loop in new[] { receiving, sending })
+        foreach (var loop in new[] { receiving, sending, retrying })
         {
             if (loop is not null)
             {
@@ -112,6 +117,38 @@ public sealed partial class PeerTransfers : IAsyncDisposable
         });
     }
 
+    /// <summary>From the module: a message of a peer-to-peer conversation arrived; true once stored (it is acknowledged then).</summary>
+    [JSInvokable]
+    public async Task<bool> PeerMessage(string key, Guid fromUserId, PeerChatMessage message)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        var stored = false;
+        await InvokeAsync(() => stored = subscribed.FirstOrDefault(s => Key(s) == key) is { } s
+            && Guid.TryParse(message.Id, out var id) && Guid.TryParse(message.ConversationId, out var conversationId)
+            && s.ReceivePeerMessage(conversationId, fromUserId, id, message.Text, message.SentAt));
+        return stored;
+    }
+
+    /// <summary>From the module: the other device stored one of this account's peer-to-peer messages.</summary>
+    [JSInvokable]
+    public Task PeerMessageDelivered(string key, string id) => InvokeAsync(() =>
+    {
+        if (subscribed.FirstOrDefault(s => Key(s) == key) is { } s && Guid.TryParse(id, out var messageId))
+        {
+            s.PeerMessageDelivered(messageId);
+        }
+    });
+
+    /// <summary>From the module: a device of this user looked for this one (so it is online): deliver what waits for them.</summary>
+    [JSInvokable]
+    public Task PeerOnline(string key, Guid userId) => InvokeAsync(async () =>
+    {
+        if (subscribed.FirstOrDefault(s => Key(s) == key) is { } s)
+        {
+            await DeliverAsync(s, userId);
+        }
+    });
+
     protected override void OnInitialized()
     {
         Requests.Sender = SendAsync;
@@ -127,6 +164,7 @@ public sealed partial class PeerTransfers : IAsyncDisposable
             self = DotNetObjectReference.Create(this);
             receiving = ReceiveAsync();
             sending = SendSignalsAsync();
+            retrying = RetryAsync();
         }
     }
 
@@ -139,6 +177,7 @@ public sealed partial class PeerTransfers : IAsyncDisposable
             if (subscribed.Add(s))
             {
                 s.Calls.PeerSignalReceived += OnSignal;
+                s.PeerMessagesWaiting += OnMessagesWaiting;
             }
         }
     }
@@ -149,6 +188,60 @@ public sealed partial class PeerTransfers : IAsyncDisposable
         if (s is not null)
         {
             incoming.Writer.TryWrite((s, e.Signal));
+        }
+    }
+
+    private void OnMessagesWaiting(object? sender, EventArgs e)
+    {
+        if (sender is AccountSession s)
+        {
+            _ = InvokeAsync(() => DeliverAsync(s, null));
+        }
+    }
+
+    /// <summary>Hands the account's waiting peer-to-peer messages (for one user, or all) to the module.</summary>
+    private async Task DeliverAsync(AccountSession s, Guid? onlyFor)
+    {
+        if (module is null)
+        {
+            return;
+        }
+
+        foreach (var group in s.PendingPeerMessages().Where(p => onlyFor is null || p.ToUserId == onlyFor).GroupBy(p => p.ToUserId))
+        {
+            try
+            {
+                await StartAccountAsync(s);
+                var messages = group.Select(p => new PeerChatMessage(p.Entry.ClientMessageId.ToString("D"), p.Entry.ConversationId.ToString("D"), p.Entry.Text, p.Entry.CreatedAt));
+                await module.InvokeAsync<int>("deliver", stop.Token, Key(s), group.Key, messages.ToArray());
+            }
+            catch (Exception ex) when (ex is HubException or ApiException or HttpRequestException or InvalidOperationException or JSException or TaskCanceledException)
+            {
+                LogTransferFailed(Logger, ex); // offline: the next round tries again
+            }
+        }
+    }
+
+    /// <summary>Every so often, what still waits goes again (the other side may have come online).</summary>
+    private async Task RetryAsync()
+    {
+        using var timer = new PeriodicTimer(RetryEvery);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stop.Token))
+            {
+                await InvokeAsync(async () =>
+                {
+                    foreach (var s in subscribed)
+                    {
+                        await DeliverAsync(s, null);
+                    }
+                });
+            }
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or JSDisconnectedException or ObjectDisposedException)
+        {
+            // The window closed.
         }
     }
 
