@@ -1,4 +1,6 @@
+using ConnText.Client.Calls;
 using ConnText.Client.Sessions;
+using ConnText.Contracts.Calls;
 using ConnText.Contracts.Conversations;
 using ConnText.Desktop.Hosting;
 using ConnText.Desktop.Launch;
@@ -11,8 +13,9 @@ namespace ConnText.Desktop.Notifications;
 /// <summary>
 /// Turns new messages from others into notifications, in every account, while the user is not looking at that
 /// conversation (the window unfocused, hidden, showing another conversation, or closed with the engine still running).
-/// Muted conversations notify only when they mention the user. Acting on a notification opens the conversation,
-/// bringing the window up if it was closed.
+/// Muted conversations notify only when they mention the user. Calls notify too: an incoming call while no window has
+/// the user's attention (closed, or in the background), urgent; and a call the user missed. Acting on a notification
+/// opens the conversation, bringing the window up if it was closed (where a call still ringing rings).
 /// </summary>
 internal sealed partial class DesktopNotifier(
     AccountManager accounts,
@@ -24,10 +27,15 @@ internal sealed partial class DesktopNotifier(
 {
     private const int MaxBody = 200;
 
+    private readonly Lock gate = new();
+    private readonly HashSet<AccountSession> watched = [];
+
     public Task StartAsync(CancellationToken cancellationToken)
     {
         accounts.MessageReceived += OnMessageReceived;
+        accounts.Changed += OnAccountsChanged;
         sink.Activated += OnActivated;
+        WatchCalls();
         LogSink(logger, sink.Name);
         return Task.CompletedTask;
     }
@@ -35,8 +43,72 @@ internal sealed partial class DesktopNotifier(
     public Task StopAsync(CancellationToken cancellationToken)
     {
         accounts.MessageReceived -= OnMessageReceived;
+        accounts.Changed -= OnAccountsChanged;
         sink.Activated -= OnActivated;
+        lock (gate)
+        {
+            foreach (var s in watched)
+            {
+                s.Calls.CallChanged -= OnCallChanged;
+            }
+
+            watched.Clear();
+        }
+
         return Task.CompletedTask;
+    }
+
+    /// <summary>The notification for a call event (<see cref="NotificationPolicy.DecideCall"/>), or null.</summary>
+    internal static DesktopNotification? ComposeCall(AccountSession session, string kind, CallResponse call, bool windowFocused, bool severalAccounts)
+    {
+        var me = session.Account.UserId;
+        var notice = NotificationPolicy.DecideCall(kind, call, me, windowFocused, session.DoNotDisturb);
+        if (notice == CallNotice.None || session.Store.Conversation(call.ConversationId)?.Conversation is not { } conversation)
+        {
+            return null;
+        }
+
+        var caller = Names.Member(conversation, call.InitiatorId);
+        var title = conversation.Kind == ConversationKinds.Group ? $"{caller} in {Names.Conversation(conversation, me)}" : caller;
+        if (severalAccounts)
+        {
+            title += $" ({session.Account.Label})";
+        }
+
+        var media = call.Media == CallMedia.Video ? "video call" : "audio call";
+        return notice == CallNotice.Incoming
+            ? new DesktopNotification(session.Account.Id, call.ConversationId, title, $"Incoming {media}: open ConnText to answer", true)
+            : new DesktopNotification(session.Account.Id, call.ConversationId, title, $"Missed {media}", false);
+    }
+
+    private void OnAccountsChanged(object? sender, EventArgs e) => WatchCalls();
+
+    private void WatchCalls()
+    {
+        lock (gate)
+        {
+            foreach (var s in accounts.Sessions)
+            {
+                if (watched.Add(s))
+                {
+                    s.Calls.CallChanged += OnCallChanged;
+                }
+            }
+        }
+    }
+
+    private void OnCallChanged(object? sender, CallChangedEventArgs e)
+    {
+        AccountSession? session;
+        lock (gate)
+        {
+            session = watched.FirstOrDefault(s => ReferenceEquals(s.Calls, sender));
+        }
+
+        if (session is not null && ComposeCall(session, e.Kind, e.Change.Call, activity.HasFocus, accounts.Sessions.Count > 1) is { } notification)
+        {
+            _ = ShowAsync(notification);
+        }
     }
 
     /// <summary>The notification's text: "Alice" for a direct message, "Alice in Project" for a group; plain text.</summary>

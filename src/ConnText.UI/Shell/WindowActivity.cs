@@ -28,6 +28,18 @@ public sealed class WindowActivity
         }
     }
 
+    /// <summary>Whether a window has the user's attention (focused and visible): what rings there needs no OS notification.</summary>
+    public bool HasFocus
+    {
+        get
+        {
+            lock (gate)
+            {
+                return windows.Values.Any(w => w.Focused);
+            }
+        }
+    }
+
     /// <summary>Whether the user is looking at this conversation right now (a focused, visible window showing it).</summary>
     public bool IsShowing(Guid accountId, Guid conversationId)
     {

@@ -4,6 +4,7 @@ using ConnText.Contracts.Accounts;
 using ConnText.Contracts.Conversations;
 using ConnText.Desktop.Tests.Infrastructure;
 using ConnText.Server.Tests.Infrastructure;
+using Microsoft.AspNetCore.SignalR.Client;
 using Microsoft.Playwright;
 using static Microsoft.Playwright.Assertions;
 
@@ -71,6 +72,38 @@ public sealed class NotificationTests(Chromium chromium) : IAsyncLifetime
         await Expect(page.Locator(".chat-header h1")).ToHaveTextAsync("bob", new() { Timeout = 20_000 });
         await Expect(DesktopWindow.SentMessages(page).Last).ToHaveTextAsync("@alice are you there?");
         window.AssertNoProblems("in the window");
+    }
+
+    [Fact]
+    public async Task CallWhileTheWindowIsClosed_RaisesAnUrgentNotification_ThenAMissedCallOne()
+    {
+        await SignedInUsers.RegisterAsync(server, "carol");
+        using var dan = await SignedInUsers.RegisterAndSignInAsync(server, "dan");
+        await DesktopWindow.OpenAsync(window, desktop);
+        await DesktopWindow.AddAccountAsync(chromium, window, desktop, server.Address, "carol");
+        await Expect(DesktopWindow.Connection(window.Page)).ToHaveAttributeAsync("data-state", "online");
+        var carol = (await dan.GetFromJsonAsync<PageResponse<UserSummary>>("/api/v1/users?q=carol"))!.Items.Single();
+        using var created = await dan.PostAsJsonAsync("/api/v1/conversations", new CreateConversationRequest(ConversationKinds.Direct, [carol.Id]));
+        var conversation = (await created.Content.ReadFromJsonAsync<ConversationResponse>())!;
+        await Expect(window.Page.Locator("[data-conversation='dan']")).ToBeVisibleAsync(new() { Timeout = 20_000 });
+
+        // Carol closes the window; the desktop goes on running. Dan calls her (over the hub, as his app would).
+        await window.Page.CloseAsync();
+        await Task.Delay(2_000); // the window's circuit goes away with it
+        var token = dan.DefaultRequestHeaders.Authorization!.Parameter!;
+        await using var hub = new HubConnectionBuilder()
+            .WithUrl(new Uri(server.Address, "/hubs/realtime"), o => o.AccessTokenProvider = () => Task.FromResult<string?>(token))
+            .Build();
+        await hub.StartAsync();
+        var call = await hub.InvokeAsync<ConnText.Contracts.Calls.CallResponse>("StartCall", conversation.Id, "video");
+
+        var ringing = await session.WaitForNotificationAsync(TimeSpan.FromSeconds(30), "string \"dan\"", "Incoming video call: open ConnText to answer");
+        Assert.Contains("byte 2", ringing, StringComparison.Ordinal); // urgent, as a call is
+
+        // Dan gives up before she answers: a missed call.
+        await hub.InvokeAsync<ConnText.Contracts.Calls.CallResponse>("HangUp", call.Id);
+        var missed = await session.WaitForNotificationAsync(TimeSpan.FromSeconds(30), "string \"dan\"", "Missed video call");
+        Assert.Contains("byte 1", missed, StringComparison.Ordinal);
     }
 
     private static async Task SendAsync(HttpClient client, Guid conversationId, string text)

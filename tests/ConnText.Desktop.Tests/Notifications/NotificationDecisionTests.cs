@@ -94,4 +94,33 @@ public sealed class NotificationDecisionTests
     private static MessageResponse Message(Guid sender, IReadOnlyList<Guid>? mentions = null) => new(
         Guid.NewGuid(), ConversationId, 2, MessageKinds.Text, sender, Guid.NewGuid(), "hi", null, null, null,
         DateTimeOffset.UtcNow, null, null, [], mentions ?? [], Array.Empty<FileResponse>());
+
+    [Theory]
+    [InlineData("CallRinging", null, "invited", false, false, CallNotice.Incoming)]
+    [InlineData("CallRinging", null, "invited", true, false, CallNotice.None)] // the ringing card shows in the focused window
+    [InlineData("CallRinging", null, "invited", false, true, CallNotice.None)] // do not disturb
+    [InlineData("CallEnded", "missed", "missed", false, false, CallNotice.Missed)]
+    [InlineData("CallEnded", "cancelled", "missed", false, false, CallNotice.Missed)]
+    [InlineData("CallEnded", "busy", "missed", false, false, CallNotice.Missed)]
+    [InlineData("CallEnded", "declined", "declined", false, false, CallNotice.None)] // declined here or elsewhere: not missed
+    [InlineData("CallEnded", "completed", "left", false, false, CallNotice.None)]
+    [InlineData("CallEnded", "missed", "missed", true, false, CallNotice.None)] // the window shows the outcome
+    [InlineData("CallAccepted", null, "joined", false, false, CallNotice.None)]
+    public void DecideCall_IncomingAndMissed_OnlyWhenNoWindowHasAttention(string kind, string? reason, string myState, bool focused, bool doNotDisturb, CallNotice expected)
+    {
+        var call = Call(Bob, reason, myState);
+        Assert.Equal(expected, NotificationPolicy.DecideCall(kind, call, Me, focused, doNotDisturb));
+    }
+
+    [Fact]
+    public void DecideCall_OwnCall_NeverNotifies()
+    {
+        Assert.Equal(CallNotice.None, NotificationPolicy.DecideCall("CallEnded", Call(Me, "missed", "missed"), Me, false));
+        Assert.Equal(CallNotice.None, NotificationPolicy.DecideCall("CallRinging", Call(Me, null, "joined"), Me, false));
+    }
+
+    private static ConnText.Contracts.Calls.CallResponse Call(Guid initiator, string? reason, string myState) =>
+        new(Guid.NewGuid(), ConversationId, "video", initiator, reason is null ? "ringing" : "ended", reason, DateTimeOffset.UnixEpoch,
+            DateTimeOffset.UnixEpoch.AddSeconds(45), null, null, null,
+            [new(Me, myState, null, null, null), new(Bob, "joined", "s-bob", DateTimeOffset.UnixEpoch, null)]);
 }
