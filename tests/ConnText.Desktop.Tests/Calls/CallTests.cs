@@ -262,6 +262,41 @@ public sealed class CallTests(CallLab lab) : IClassFixture<CallLab>, IAsyncLifet
     }
 
     [Fact]
+    public async Task DirectFileTransfer_NoDeviceAnswers_OffersTheServerInstead_AndSendsItAsAnAttachment()
+    {
+        await lab.RegisterAsync("ria");
+        await lab.RegisterAsync("rob");
+        var ria = await OpenAsync(await StartAsync([]), "ria");
+        var robDesktop = await StartAsync([]);
+        var rob = await OpenAsync(robDesktop, "rob");
+        await ConversationAsync(ria, [(rob, "rob")], "ria", null);
+        await rob.Context.CloseAsync(); // Rob's device is online, but no window of his can take a direct transfer
+
+        var source = Path.Combine(Path.GetTempPath(), $"conntext-fallback-{Guid.NewGuid():N}.txt");
+        await File.WriteAllTextAsync(source, string.Concat(Enumerable.Repeat("through the server, since no peer answered\n", 2000)));
+        try
+        {
+            await ria.GetByLabel("Send a file directly").SetInputFilesAsync(source);
+            var outgoing = ria.Locator(".transfer[data-direction='out']");
+            await Expect(outgoing).ToHaveAttributeAsync("data-state", "unreachable", new() { Timeout = 30_000 });
+            await Expect(outgoing).ToContainTextAsync("rob cannot be reached directly");
+            await outgoing.GetByRole(AriaRole.Button, new() { Name = "Send through the server" }).ClickAsync();
+            await Expect(outgoing).ToHaveAttributeAsync("data-state", "uploaded", new() { Timeout = 30_000 });
+
+            // An ordinary message with the file: in the chat on both sides.
+            var name = Path.GetFileName(source);
+            await Expect(ria.Locator(".message").Filter(new() { HasText = name })).ToBeVisibleAsync();
+            var reopened = await lab.ReopenAsync(robDesktop, "rob");
+            await reopened.Locator("[data-conversation='ria']").ClickAsync();
+            await Expect(reopened.Locator(".message").Filter(new() { HasText = name })).ToBeVisibleAsync();
+        }
+        finally
+        {
+            File.Delete(source);
+        }
+    }
+
+    [Fact]
     public async Task PeerToPeerConversation_MessagesGoDeviceToDevice_WaitForAnOfflinePeer_NeverReachTheServer()
     {
         await lab.RegisterAsync("pia");
