@@ -22,10 +22,34 @@ internal sealed class SignalRateLimiter(IOptions<CallsOptions> options) : IDispo
             QueueLimit = 0,
         }), StringComparer.Ordinal);
 
-    public bool TryTake(string deviceId)
+    /// <summary>
+    /// The checks every signal passes, in this order: a payload within the size limit, a valid target
+    /// (<paramref name="target"/> returns the refusal, or null), and the device's rate.
+    /// </summary>
+    public void Check(CallCaller caller, [System.Diagnostics.CodeAnalysis.NotNull] string? payload, CallsOptions options, Func<CallRefusedException?> target)
     {
-        using var lease = limiter.AttemptAcquire(deviceId);
-        return lease.IsAcquired;
+        if (string.IsNullOrEmpty(payload))
+        {
+            throw CallRefusedException.Validation("payload", "A signal carries a payload.");
+        }
+
+        if (payload.Length > options.MaxSignalChars)
+        {
+            throw new CallRefusedException(ProblemTypes.PayloadTooLarge,
+                $"payload: A signal has at most {options.MaxSignalChars} characters; this one has {payload.Length}.");
+        }
+
+        if (target() is { } refused)
+        {
+            throw refused;
+        }
+
+        using var lease = limiter.AttemptAcquire(caller.DeviceId);
+        if (!lease.IsAcquired)
+        {
+            throw new CallRefusedException(ProblemTypes.RateLimited,
+                $"This device sends more than {options.SignalsPerSecond} signals per second (bursts up to {options.SignalBurst}); slow down.");
+        }
     }
 
     public void Dispose() => limiter.Dispose();
@@ -40,27 +64,10 @@ internal sealed class CallSignals(ConnTextDbContext db, IOptions<CallsOptions> o
 {
     public async Task RelayAsync(CallCaller caller, Guid callId, string? targetDeviceId, string? payload, CancellationToken cancellationToken)
     {
-        if (string.IsNullOrEmpty(payload))
-        {
-            throw CallRefusedException.Validation("payload", "A signal carries a payload.");
-        }
-
-        if (payload.Length > options.Value.MaxSignalChars)
-        {
-            throw new CallRefusedException(ProblemTypes.PayloadTooLarge,
-                $"payload: A signal has at most {options.Value.MaxSignalChars} characters; this one has {payload.Length}.");
-        }
-
-        if (string.IsNullOrEmpty(targetDeviceId) || targetDeviceId.Length > 64 || targetDeviceId == caller.DeviceId)
-        {
-            throw CallRefusedException.Validation("targetDeviceId", "The device id of another participant of the call.");
-        }
-
-        if (!limiter.TryTake(caller.DeviceId))
-        {
-            throw new CallRefusedException(ProblemTypes.RateLimited,
-                $"This device sends more than {options.Value.SignalsPerSecond} signals per second (bursts up to {options.Value.SignalBurst}); slow down.");
-        }
+        limiter.Check(caller, payload, options.Value, () =>
+            string.IsNullOrEmpty(targetDeviceId) || targetDeviceId.Length > 64 || targetDeviceId == caller.DeviceId
+                ? CallRefusedException.Validation("targetDeviceId", "The device id of another participant of the call.")
+                : null);
 
         var devices = await db.CallParticipants.AsNoTracking()
             .Where(p => p.CallId == callId && p.State == CallParticipantStates.Joined && (p.DeviceId == caller.DeviceId || p.DeviceId == targetDeviceId))
@@ -76,7 +83,7 @@ internal sealed class CallSignals(ConnTextDbContext db, IOptions<CallsOptions> o
             throw CallRefusedException.Conflict("The target device is not in this call (it left, or answered elsewhere).");
         }
 
-        await hub.Clients.Group(CallDevices.Group(targetDeviceId))
+        await hub.Clients.Group(CallDevices.Group(targetDeviceId!)) // checked non-empty above
             .SendAsync(CallEvents.Signal, new SignalEvent(callId, caller.UserId, caller.DeviceId, payload), cancellationToken);
     }
 }
@@ -90,27 +97,10 @@ internal sealed class PeerSignals(ConnTextDbContext db, IOptions<CallsOptions> o
 {
     public async Task RelayAsync(CallCaller caller, Guid toUserId, string? toDeviceId, string? payload, CancellationToken cancellationToken)
     {
-        if (string.IsNullOrEmpty(payload))
-        {
-            throw CallRefusedException.Validation("payload", "A signal carries a payload.");
-        }
-
-        if (payload.Length > options.Value.MaxSignalChars)
-        {
-            throw new CallRefusedException(ProblemTypes.PayloadTooLarge,
-                $"payload: A signal has at most {options.Value.MaxSignalChars} characters; this one has {payload.Length}.");
-        }
-
-        if (toDeviceId is not null && (toDeviceId.Length is 0 or > 64 || toDeviceId == caller.DeviceId))
-        {
-            throw CallRefusedException.Validation("toDeviceId", "Another device's id, or null for every device of the user.");
-        }
-
-        if (!limiter.TryTake(caller.DeviceId))
-        {
-            throw new CallRefusedException(ProblemTypes.RateLimited,
-                $"This device sends more than {options.Value.SignalsPerSecond} signals per second (bursts up to {options.Value.SignalBurst}); slow down.");
-        }
+        limiter.Check(caller, payload, options.Value, () =>
+            toDeviceId is not null && (toDeviceId.Length is 0 or > 64 || toDeviceId == caller.DeviceId)
+                ? CallRefusedException.Validation("toDeviceId", "Another device's id, or null for every device of the user.")
+                : null);
 
         var shared = toUserId == caller.UserId || await db.ConversationMembers.AsNoTracking()
             .Where(m => m.UserId == caller.UserId)

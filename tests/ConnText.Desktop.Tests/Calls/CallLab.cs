@@ -191,19 +191,8 @@ public sealed class CallLab : IAsyncLifetime
     /// <summary>A desktop's window: its own browser context, camera and microphone allowed, signed in as <paramref name="username"/>.</summary>
     public async Task<IPage> OpenSignedInAsync(DesktopProcess desktop, string username)
     {
-        var context = await Browser.NewContextAsync(new BrowserNewContextOptions
-        {
-            ViewportSize = new ViewportSize { Width = 1280, Height = 800 },
-            Locale = "en-US",
-            Permissions = ["camera", "microphone"],
-        });
-        context.SetDefaultTimeout(20_000);
-        var page = await context.NewPageAsync();
-        CallWindow.Record(page, username);
-        pages.Add(page);
+        var page = await WindowAsync(desktop, username);
         SetDefaultExpectTimeout(20_000);
-        await page.GotoAsync(desktop.LaunchUrl.AbsoluteUri);
-        await DesktopWindow.WaitInteractiveAsync(page);
 
         await page.GetByRole(AriaRole.Link, new() { Name = "Add account" }).First.ClickAsync();
         await DesktopWindow.WaitInteractiveAsync(page);
@@ -236,6 +225,15 @@ public sealed class CallLab : IAsyncLifetime
     /// <summary>A new window on a desktop whose account is already signed in (as after closing and reopening it).</summary>
     public async Task<IPage> ReopenAsync(DesktopProcess desktop, string username)
     {
+        var page = await WindowAsync(desktop, username);
+        await Expect(page.Locator(".sidebar-header .who")).ToContainTextAsync(username);
+        await Expect(DesktopWindow.Connection(page)).ToHaveAttributeAsync("data-state", "online");
+        return page;
+    }
+
+    /// <summary>A window on the desktop's UI (its own browser context, camera and microphone allowed), interactive.</summary>
+    private async Task<IPage> WindowAsync(DesktopProcess desktop, string username)
+    {
         var context = await Browser.NewContextAsync(new BrowserNewContextOptions
         {
             ViewportSize = new ViewportSize { Width = 1280, Height = 800 },
@@ -248,8 +246,6 @@ public sealed class CallLab : IAsyncLifetime
         pages.Add(page);
         await page.GotoAsync(desktop.LaunchUrl.AbsoluteUri);
         await DesktopWindow.WaitInteractiveAsync(page);
-        await Expect(page.Locator(".sidebar-header .who")).ToContainTextAsync(username);
-        await Expect(DesktopWindow.Connection(page)).ToHaveAttributeAsync("data-state", "online");
         return page;
     }
 
