@@ -3,11 +3,12 @@ using ConnText.Client.Sessions;
 using ConnText.Client.Store;
 using ConnText.Contracts.Conversations;
 using Microsoft.AspNetCore.Components;
+using Microsoft.JSInterop;
 
 namespace ConnText.UI.Components;
 
-/// <summary>One conversation: history with scroll-back, composer, reply, edit, delete, reactions.</summary>
-public sealed partial class ChatView
+/// <summary>One conversation: history with infinite scroll-back, composer, reply, edit, delete, reactions.</summary>
+public sealed partial class ChatView : IAsyncDisposable
 {
     private static readonly string[] QuickReactions = ["👍", "❤️", "😂"];
 
@@ -18,6 +19,9 @@ public sealed partial class ChatView
     private MessageResponse? editing;
     private string? actionError;
     private AttachmentPicker? attachments;
+    private ElementReference historyTop;
+    private IJSObjectReference? scrollBack;
+    private DotNetObjectReference<ChatView>? self;
 
     [Parameter]
     [EditorRequired]
@@ -30,9 +34,16 @@ public sealed partial class ChatView
     [Parameter]
     public Guid? FocusMessageId { get; set; }
 
+    [Inject]
+    private IJSRuntime JS { get; set; } = null!;
+
     private StoredConversation? Stored => Session.Store.Conversation(ConversationId);
 
     private IReadOnlyList<MessageResponse> Messages => Session.Store.Messages(ConversationId, limit);
+
+    /// <summary>Whether older messages exist than those shown (stored here, or still on the server).</summary>
+    private bool HasOlder => Stored is { } stored
+        && !((stored.HistoryComplete || stored.Conversation.Kind == ConversationKinds.PeerToPeer) && Messages.Count < limit);
 
     private IEnumerable<OutboxEntry> Pending => Session.Store.Outbox().Where(e => e.ConversationId == ConversationId);
 
@@ -45,8 +56,48 @@ public sealed partial class ChatView
         }
     }
 
+    public async ValueTask DisposeAsync()
+    {
+        if (scrollBack is not null)
+        {
+            try
+            {
+                await scrollBack.InvokeVoidAsync("dispose");
+                await scrollBack.DisposeAsync();
+            }
+            catch (JSDisconnectedException)
+            {
+                // The window is gone.
+            }
+        }
+
+        self?.Dispose();
+    }
+
+    /// <summary>From scroll-back.js: the top of the history came into view; true while there is more to load.</summary>
+    [JSInvokable]
+    public async Task<bool> LoadOlderFromScroll()
+    {
+        if (loading || !HasOlder)
+        {
+            return false;
+        }
+
+        await LoadOlderAsync();
+        StateHasChanged();
+        return HasOlder;
+    }
+
     protected override async Task OnAfterRenderAsync(bool firstRender)
     {
+        if (scrollBack is null && RendererInfo.IsInteractive && Stored is not null)
+        {
+            // The first render that shows the history (the conversation may arrive after the view opened).
+            await using var module = await JS.InvokeAsync<IJSObjectReference>("import", "./_content/ConnText.UI/scroll-back.js");
+            self = DotNetObjectReference.Create(this);
+            scrollBack = await module.InvokeAsync<IJSObjectReference>("observe", historyTop, self);
+        }
+
         // Shown means read: the read marker follows what this view displayed.
         if (Stored is { Unread: > 0 })
         {

@@ -349,18 +349,21 @@ function onFileChannel(account, channel) {
         if (transfer.pendingBytes >= FLUSH || offset >= transfer.size) flush(account, transfer);
         if (offset >= transfer.size) finish(account, transfer);
     };
-    channel.onclose = () => {
-        if (transfer.state === 'receiving') {
-            flush(account, transfer); // keep what arrived: the sender resumes after it
-            transfer.writes.then(() => {
-                if (transfer.state === 'receiving') {
-                    transfer.state = 'interrupted';
-                    transfer.interruptions = (transfer.interruptions ?? 0) + 1;
-                    report(account, transfer);
-                }
-            });
+    channel.onclose = () => interruptIncoming(account, transfer, channel);
+}
+
+/** The bytes stopped coming (the channel or the whole link went): keep what arrived, the sender resumes after it. */
+function interruptIncoming(account, transfer, channel) {
+    if (transfer.state !== 'receiving' || (channel && transfer.interrupted === channel)) return;
+    transfer.interrupted = channel; // once per channel, though both the channel and its link report it
+    transfer.interruptions = (transfer.interruptions ?? 0) + 1;
+    flush(account, transfer);
+    transfer.writes.then(() => {
+        if (transfer.state === 'receiving' && transfer.channel === channel) {
+            transfer.state = 'interrupted';
+            report(account, transfer);
         }
-    };
+    });
 }
 
 /** Writes what is buffered to the host, in order (one write at a time). */
@@ -477,16 +480,7 @@ function closeLink(account, link, why) {
     for (const transfer of account.transfers.values()) {
         if (transfer.deviceId !== link.deviceId) continue;
         if (transfer.direction === 'out' && ['sending', 'waiting', 'resuming', 'verifying'].includes(transfer.state)) retryLater(account, transfer);
-        if (transfer.direction === 'in' && transfer.state === 'receiving') {
-            flush(account, transfer);
-            transfer.writes.then(() => {
-                if (transfer.state === 'receiving') {
-                    transfer.state = 'interrupted';
-                    transfer.interruptions = (transfer.interruptions ?? 0) + 1;
-                    report(account, transfer);
-                }
-            });
-        }
+        if (transfer.direction === 'in') interruptIncoming(account, transfer, transfer.channel);
     }
 }
 
