@@ -37,7 +37,11 @@ public static class PeerTransferEndpoints
         return endpoints;
     }
 
-    /// <summary>Appends a piece at <c>?offset=</c>, which must be exactly what is stored so far (409 with the length otherwise).</summary>
+    /// <summary>
+    /// Writes a piece at <c>?offset=</c>, which may not lie beyond what is stored (409 with the length then). An offset
+    /// inside what is stored rewrites those bytes: a piece sent twice after a reconnect is the same bytes of the same
+    /// file, so it cannot shift or corrupt it.
+    /// </summary>
     private static async Task<IResult> AppendAsync(HttpContext context, Guid accountId, Guid id, long? offset, AccountManager accounts)
     {
         if (Session(accounts, accountId) is null)
@@ -48,13 +52,13 @@ public static class PeerTransferEndpoints
         var path = PartPath(accounts, accountId, id);
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         await using var file = new FileStream(path, FileMode.OpenOrCreate, FileAccess.Write, FileShare.Read, 1 << 16, useAsync: true);
-        if (offset is not { } at || at != file.Length)
+        if (offset is not { } at || at < 0 || at > file.Length)
         {
             return Results.Problem(statusCode: StatusCodes.Status409Conflict, title: "Wrong offset",
                 detail: $"This transfer has {file.Length} bytes stored; send from there.", extensions: new Dictionary<string, object?> { ["received"] = file.Length });
         }
 
-        file.Seek(0, SeekOrigin.End);
+        file.Seek(at, SeekOrigin.Begin);
         await context.Request.Body.CopyToAsync(file, context.RequestAborted);
         await file.FlushAsync(context.RequestAborted);
         return Results.Json(new Stored(file.Length));

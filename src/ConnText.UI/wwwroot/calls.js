@@ -72,6 +72,10 @@ export function connect(deviceId) {
         return;
     }
     if (deviceId === call.selfDeviceId) return;
+    // One side of each pair starts the connection (the smaller device id); the other answers its offer. Both sides
+    // learn of each other at about the same moment, and two offers crossing, though perfect negotiation resolves
+    // them, sometimes left a connection that never started under load.
+    if (call.selfDeviceId > deviceId && !call.peers.has(deviceId)) return;
     peer(deviceId);
 }
 

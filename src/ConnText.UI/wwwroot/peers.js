@@ -282,7 +282,7 @@ async function onControl(account, link, message) {
             account.transfers.set(message.id, {
                 id: message.id, direction: 'in', name: message.name, size: message.size, sha256: message.sha256,
                 fromUserId: link.userId, deviceId: link.deviceId, state: 'offered', done: 0, error: null, path: null,
-                pending: [], pendingBytes: 0, writes: Promise.resolve(), since: Date.now(),
+                stream: null, writes: Promise.resolve(), since: Date.now(),
             });
             report(account, account.transfers.get(message.id));
             return;
@@ -325,6 +325,9 @@ async function onControl(account, link, message) {
 
 /** Asks the sender to go on from what this device's host has stored of the file. */
 async function resumeIncoming(account, transfer) {
+    // What the previous channel delivered is written first, and that channel is done with.
+    if (transfer.stream) flush(account, transfer, transfer.stream);
+    transfer.stream = null;
     await transfer.writes;
     const stored = await host(account, `incoming/${transfer.id}`).then(r => r.json());
     transfer.done = stored.received;
@@ -341,44 +344,48 @@ function onFileChannel(account, channel) {
     }
     channel.binaryType = 'arraybuffer';
     transfer.channel = channel;
-    let offset = transfer.done; // the sender starts where this side said
+    // The sender starts where this side said. Every piece is written at its own offset, so bytes of an earlier
+    // channel that arrive late (or twice) can only rewrite the same bytes, never shift the file.
+    const stream = { next: transfer.done, pendingAt: transfer.done, pending: [], pendingBytes: 0 };
+    transfer.stream = stream;
     channel.onmessage = ({ data }) => {
-        transfer.pending.push(new Uint8Array(data));
-        transfer.pendingBytes += data.byteLength;
-        offset += data.byteLength;
-        if (transfer.pendingBytes >= FLUSH || offset >= transfer.size) flush(account, transfer);
-        if (offset >= transfer.size) finish(account, transfer);
+        if (transfer.stream !== stream) return; // a channel the transfer has moved on from
+        stream.pending.push(new Uint8Array(data));
+        stream.pendingBytes += data.byteLength;
+        stream.next += data.byteLength;
+        if (stream.pendingBytes >= FLUSH || stream.next >= transfer.size) flush(account, transfer, stream);
+        if (stream.next >= transfer.size) finish(account, transfer);
     };
-    channel.onclose = () => interruptIncoming(account, transfer, channel);
+    channel.onclose = () => interruptIncoming(account, transfer, stream);
 }
 
 /** The bytes stopped coming (the channel or the whole link went): keep what arrived, the sender resumes after it. */
-function interruptIncoming(account, transfer, channel) {
-    if (transfer.state !== 'receiving' || (channel && transfer.interrupted === channel)) return;
-    transfer.interrupted = channel; // once per channel, though both the channel and its link report it
+function interruptIncoming(account, transfer, stream) {
+    if (transfer.state !== 'receiving' || !stream || transfer.stream !== stream || stream.interrupted) return;
+    stream.interrupted = true; // once, though both the channel and its link report it
     transfer.interruptions = (transfer.interruptions ?? 0) + 1;
-    flush(account, transfer);
+    flush(account, transfer, stream);
     transfer.writes.then(() => {
-        if (transfer.state === 'receiving' && transfer.channel === channel) {
+        if (transfer.state === 'receiving' && transfer.stream === stream) {
             transfer.state = 'interrupted';
             report(account, transfer);
         }
     });
 }
 
-/** Writes what is buffered to the host, in order (one write at a time). */
-function flush(account, transfer) {
-    if (transfer.pendingBytes === 0) return;
-    const body = new Blob(transfer.pending);
-    transfer.pending = [];
-    transfer.pendingBytes = 0;
+/** Writes what a stream has buffered to the host at its offset, in order (one write at a time). */
+function flush(account, transfer, stream) {
+    if (stream.pendingBytes === 0) return;
+    const body = new Blob(stream.pending);
+    const at = stream.pendingAt;
+    stream.pendingAt += stream.pendingBytes;
+    stream.pending = [];
+    stream.pendingBytes = 0;
     transfer.writes = transfer.writes.then(async () => {
-        const at = transfer.written ?? transfer.done;
         const response = await host(account, `incoming/${transfer.id}?offset=${at}`,
             { method: 'PUT', body, headers: { 'content-type': 'application/octet-stream' } });
         if (!response.ok) throw new Error(await problem(response));
         const stored = await response.json();
-        transfer.written = stored.received;
         transfer.done = stored.received;
         report(account, transfer, true);
         if (dropAtBytes !== null && stored.received >= dropAtBytes && stored.received < transfer.size) {
@@ -480,7 +487,7 @@ function closeLink(account, link, why) {
     for (const transfer of account.transfers.values()) {
         if (transfer.deviceId !== link.deviceId) continue;
         if (transfer.direction === 'out' && ['sending', 'waiting', 'resuming', 'verifying'].includes(transfer.state)) retryLater(account, transfer);
-        if (transfer.direction === 'in') interruptIncoming(account, transfer, transfer.channel);
+        if (transfer.direction === 'in') interruptIncoming(account, transfer, transfer.stream);
     }
 }
 

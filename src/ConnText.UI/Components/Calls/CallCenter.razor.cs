@@ -397,7 +397,7 @@ public sealed partial class CallCenter : IAsyncDisposable
         call = ringingCall;
         mode = CallMode.Incoming;
         status = null;
-        Requests.SetBusy(true);
+        Requests.SetBusy(true, ringingCall.ConversationId); // calling back answers (glare seen from the slower side)
         if (module is not null)
         {
             await module.InvokeAsync<bool>("ring", true);
@@ -501,6 +501,7 @@ public sealed partial class CallCenter : IAsyncDisposable
             call = accepted;
             mode = CallMode.Active;
             answering = false;
+            Requests.SetBusy(true); // in the call: no button starts another
             await ConnectJoinedAsync(s, accepted, meanwhile);
         }
         catch (Exception ex) when (ex is HubException or ApiException or HttpRequestException or InvalidOperationException or JSException)

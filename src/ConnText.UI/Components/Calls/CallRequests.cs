@@ -15,6 +15,12 @@ public sealed class CallRequests
     /// <summary>Whether this window is in a call, calling, or being called (the buttons are disabled then).</summary>
     public bool Busy { get; private set; }
 
+    /// <summary>The conversation whose call rings here, if one does: its own buttons stay enabled and answer it.</summary>
+    public Guid? Ringing { get; private set; }
+
+    /// <summary>Whether a conversation's call buttons are disabled.</summary>
+    public bool Disables(Guid conversationId) => Busy && Ringing != conversationId;
+
     /// <summary>Asks the center to start a call.</summary>
     public Task StartAsync(AccountSession session, Guid conversationId, string media) =>
         Starter?.Invoke(session, conversationId, media) ?? Task.CompletedTask;
@@ -22,11 +28,12 @@ public sealed class CallRequests
     /// <summary>Set by the window's center: places a call (the account, the conversation, <c>audio</c> or <c>video</c>).</summary>
     internal Func<AccountSession, Guid, string, Task>? Starter { get; set; }
 
-    internal void SetBusy(bool busy)
+    internal void SetBusy(bool busy, Guid? ringing = null)
     {
-        if (Busy != busy)
+        if (Busy != busy || Ringing != ringing)
         {
             Busy = busy;
+            Ringing = ringing;
             Changed?.Invoke(this, EventArgs.Empty);
         }
     }
