@@ -75,6 +75,13 @@ public class SequencerBenchmarks
             Id = conversationId, Kind = ConversationKinds.Group, Title = "bench", CreatedAt = at, LastActivityAt = at,
         });
         await db.SaveChangesAsync();
+        if (Provider == "Sqlite")
+        {
+            // EF's migration created the file in WAL mode, as it does for the server.
+            var journal = await db.Database.SqlQuery<string>($"SELECT journal_mode AS \"Value\" FROM pragma_journal_mode").ToListAsync();
+            var synchronous = await db.Database.SqlQuery<long>($"SELECT synchronous AS \"Value\" FROM pragma_synchronous").ToListAsync();
+            Console.WriteLine($"// SQLite journal_mode={journal[0]}, synchronous={synchronous[0]}");
+        }
     }
 
     [GlobalCleanup]
