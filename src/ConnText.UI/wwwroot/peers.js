@@ -155,7 +155,7 @@ export async function sendThroughServer(key, id) {
 globalThis.conntextPeers = {
     transfers: () => [...accounts.values()].flatMap(a => [...a.transfers.values()].map(view)),
     drop,
-    /** Drops every link once a receiving transfer has stored this many bytes (an interruption at a known point). */
+    /** Drops every link once this many bytes of a receiving transfer have arrived (an interruption at a known point). */
     dropAt: bytes => { dropAtBytes = bytes; },
 };
 
@@ -275,7 +275,12 @@ async function onControl(account, link, message) {
                     control(link, { t: 'result', id: transfer.id, ok: transfer.state === 'done', error: transfer.error });
                     return;
                 }
-                if (transfer.accepted) await resumeIncoming(account, transfer);
+                if (transfer.accepted) {
+                    // Counted here, on the way back: however the bytes stopped (the channel, the link, or both
+                    // reporting it, in whatever order), each return of the sender is one interruption survived.
+                    transfer.interruptions = (transfer.interruptions ?? 0) + 1;
+                    await resumeIncoming(account, transfer);
+                }
                 return;
             }
             if (transfer) return;
@@ -355,6 +360,10 @@ function onFileChannel(account, channel) {
         stream.next += data.byteLength;
         if (stream.pendingBytes >= FLUSH || stream.next >= transfer.size) flush(account, transfer, stream);
         if (stream.next >= transfer.size) finish(account, transfer);
+        else if (dropAtBytes !== null && stream.next >= dropAtBytes) {
+            dropAtBytes = null;
+            drop();
+        }
     };
     channel.onclose = () => interruptIncoming(account, transfer, stream);
 }
@@ -363,7 +372,6 @@ function onFileChannel(account, channel) {
 function interruptIncoming(account, transfer, stream) {
     if (transfer.state !== 'receiving' || !stream || transfer.stream !== stream || stream.interrupted) return;
     stream.interrupted = true; // once, though both the channel and its link report it
-    transfer.interruptions = (transfer.interruptions ?? 0) + 1;
     flush(account, transfer, stream);
     transfer.writes.then(() => {
         if (transfer.state === 'receiving' && transfer.stream === stream) {
@@ -388,10 +396,6 @@ function flush(account, transfer, stream) {
         const stored = await response.json();
         transfer.done = stored.received;
         report(account, transfer, true);
-        if (dropAtBytes !== null && stored.received >= dropAtBytes && stored.received < transfer.size) {
-            dropAtBytes = null;
-            drop();
-        }
     }).catch(e => {
         transfer.state = 'failed';
         transfer.error = `Could not store the file: ${e.message}`;

@@ -228,7 +228,7 @@ public sealed class CallTests(CallLab lab) : IClassFixture<CallLab>, IAsyncLifet
         var expected = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes));
         try
         {
-            // The receiving window drops its connections once 20 MB are stored: an interruption at a known point.
+            // The receiving window drops its connections once 20 MB have arrived: an interruption at a known point.
             await receiver.WaitForFunctionAsync("() => !!globalThis.conntextPeers");
             await receiver.EvaluateAsync("() => globalThis.conntextPeers.dropAt(20000000)");
             await sender.GetByLabel("Send a file directly").SetInputFilesAsync(source);
