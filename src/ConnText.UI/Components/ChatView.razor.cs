@@ -22,6 +22,7 @@ public sealed partial class ChatView : IAsyncDisposable
     private ElementReference historyTop;
     private IJSObjectReference? scrollBack;
     private DotNetObjectReference<ChatView>? self;
+    private bool disposed;
 
     [Parameter]
     [EditorRequired]
@@ -58,6 +59,7 @@ public sealed partial class ChatView : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        disposed = true;
         if (scrollBack is not null)
         {
             try
@@ -90,18 +92,40 @@ public sealed partial class ChatView : IAsyncDisposable
 
     protected override async Task OnAfterRenderAsync(bool firstRender)
     {
-        if (scrollBack is null && RendererInfo.IsInteractive && Stored is not null)
+        if (scrollBack is null && !disposed && RendererInfo.IsInteractive && Stored is not null)
         {
             // The first render that shows the history (the conversation may arrive after the view opened).
-            await using var module = await JS.InvokeAsync<IJSObjectReference>("import", "./_content/ConnText.UI/scroll-back.js");
-            self = DotNetObjectReference.Create(this);
-            scrollBack = await module.InvokeAsync<IJSObjectReference>("observe", historyTop, self);
+            await ObserveHistoryTopAsync();
         }
 
         // Shown means read: the read marker follows what this view displayed.
         if (Stored is { Unread: > 0 })
         {
             await Session.MarkReadAsync(ConversationId, CancellationToken.None);
+        }
+    }
+
+    private async Task ObserveHistoryTopAsync()
+    {
+        self ??= DotNetObjectReference.Create(this);
+        try
+        {
+            await using var module = await JS.InvokeAsync<IJSObjectReference>("import", "./_content/ConnText.UI/scroll-back.js");
+
+            // Null when the element left the page before the call arrived (another panel replaced the chat meanwhile).
+            var observer = await module.InvokeAsync<IJSObjectReference?>("observe", historyTop, self);
+            if (observer is not null && disposed)
+            {
+                await observer.InvokeVoidAsync("dispose");
+                await observer.DisposeAsync();
+                return;
+            }
+
+            scrollBack = observer;
+        }
+        catch (JSDisconnectedException)
+        {
+            // The window is gone.
         }
     }
 

@@ -2,7 +2,10 @@
 // comes near the view, the chat view loads the next older page; again while it stays in view and there is more.
 // The scroller is column-reverse, so content added above keeps the view where the reader is.
 
+// Returns null when the sentinel is already gone (the view changed between the render and this call); the chat view
+// then tries again after its next render.
 export function observe(sentinel, dotnet) {
+    if (!sentinel?.isConnected) return null;
     const root = sentinel.closest('.scroller');
     let busy = false;
     const near = () => {

@@ -62,9 +62,24 @@ public sealed class BrowserTab : IAsyncDisposable
         return new BrowserTab(context, page);
     }
 
+    /// <summary>
+    /// What the process serving the page logged, added to a failure's message (an unhandled exception on a Blazor
+    /// circuit shows in the console only as "the circuit will be terminated"; its cause is in the server's log).
+    /// </summary>
+    public Func<string>? ServerLog { get; set; }
+
     /// <summary>Fails with every recorded problem listed, if there is any.</summary>
-    public void AssertNoProblems(string where) =>
-        Assert.True(Problems.Count == 0, $"The browser reported problems {where}:\n" + string.Join('\n', Problems));
+    public void AssertNoProblems(string where)
+    {
+        if (Problems.Count == 0)
+        {
+            return;
+        }
+
+        var log = ServerLog?.Invoke();
+        Assert.Fail($"The browser reported problems {where}:\n" + string.Join('\n', Problems)
+            + (string.IsNullOrEmpty(log) ? "" : "\nThe serving process logged:\n" + log));
+    }
 
     public async ValueTask DisposeAsync() => await Context.CloseAsync();
 

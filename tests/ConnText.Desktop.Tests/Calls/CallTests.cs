@@ -13,6 +13,8 @@ namespace ConnText.Desktop.Tests.Calls;
 [Collection(DesktopChromiumGroup.Name)]
 public sealed class CallTests(CallLab lab) : IClassFixture<CallLab>, IAsyncLifetime
 {
+    private static readonly string[] DirectCandidateTypes = ["host", "prflx"];
+
     private readonly List<DesktopProcess> desktops = [];
     private readonly List<IPage> windows = [];
 
@@ -50,8 +52,10 @@ public sealed class CallTests(CallLab lab) : IClassFixture<CallLab>, IAsyncLifet
                 $"{who} decodes video and receives audio");
             var peer = stats.Peers().Single();
             Assert.Equal("direct", peer.Text("path"));
-            Assert.Equal("host", peer.Text("localCandidateType"));
-            Assert.Equal("host", peer.Text("remoteCandidateType"));
+            // Direct between the two namespaces' addresses: host candidates, or peer-reflexive ones when a connectivity
+            // check arrived before the other side's candidate did (the same address, learned first from the check).
+            Assert.Contains(peer.Text("localCandidateType"), DirectCandidateTypes);
+            Assert.Contains(peer.Text("remoteCandidateType"), DirectCandidateTypes);
         }
 
         Assert.False(await RingingAsync(b), "answering stops the ringtone");

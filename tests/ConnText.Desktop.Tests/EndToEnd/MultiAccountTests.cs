@@ -24,6 +24,7 @@ public sealed class MultiAccountTests(Chromium chromium) : IAsyncLifetime
         club = await TestServers.StartAsync();
         desktop = await DesktopProcess.StartAsync();
         window = await BrowserTab.OpenAsync(chromium);
+        window.ServerLog = () => desktop.Output;
     }
 
     public async Task DisposeAsync()

@@ -29,6 +29,7 @@ public sealed class NotificationTests(Chromium chromium) : IAsyncLifetime
         server = await TestServers.StartAsync();
         desktop = await DesktopProcess.StartAsync(null, session.Environment);
         window = await BrowserTab.OpenAsync(chromium);
+        window.ServerLog = () => desktop.Output;
     }
 
     public async Task DisposeAsync()

@@ -45,6 +45,8 @@ public sealed class TwoDesktopsTests(Chromium chromium) : IAsyncLifetime
         bob = await DesktopProcess.StartAsync();
         aliceWindow = await BrowserTab.OpenAsync(chromium);
         bobWindow = await BrowserTab.OpenAsync(chromium);
+        aliceWindow.ServerLog = () => alice.Output;
+        bobWindow.ServerLog = () => bob.Output;
     }
 
     public async Task DisposeAsync()

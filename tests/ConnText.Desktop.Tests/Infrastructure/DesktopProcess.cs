@@ -172,6 +172,13 @@ public sealed class DesktopProcess : IAsyncDisposable
             await process.WaitForExitAsync();
         }
 
+        // CONNTEXT_TEST_DESKTOP_LOGS=<dir> keeps each desktop's output (e.g. to find why a window's circuit ended).
+        if (Environment.GetEnvironmentVariable("CONNTEXT_TEST_DESKTOP_LOGS") is { Length: > 0 } logs)
+        {
+            Directory.CreateDirectory(logs);
+            await File.WriteAllTextAsync(Path.Combine(logs, $"desktop-{process.Id}.log"), Output);
+        }
+
         process.Dispose();
         if (ownsDirectory)
         {

@@ -37,6 +37,7 @@ public sealed class SignedInDesktop : IAsyncDisposable
         await SignedInUsers.RegisterAsync(server, username);
         var desktop = await DesktopProcess.StartAsync();
         var window = await BrowserTab.OpenAsync(chromium);
+        window.ServerLog = () => desktop.Output;
         var signedIn = new SignedInDesktop(server, desktop, window);
         await DesktopWindow.OpenAsync(window, desktop);
         await DesktopWindow.AddAccountAsync(chromium, window, desktop, server.Address, username);

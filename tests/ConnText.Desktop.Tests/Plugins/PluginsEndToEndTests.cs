@@ -41,6 +41,7 @@ public sealed partial class PluginsEndToEndTests(Chromium chromium) : IAsyncLife
         server = await TestServers.StartAsync();
         desktop = await DesktopProcess.StartAsync(dataDirectory, "--ConnText:Plugins:HookTimeout=00:00:01");
         window = await BrowserTab.OpenAsync(chromium);
+        window.ServerLog = () => desktop.Output;
     }
 
     public async Task DisposeAsync()
