@@ -7,7 +7,7 @@
 #                         [--rates 10,25,50,100,200] [--duration 20] [--warmup 5] [--protocol json|messagepack]
 #                         [--postgres] [--idle-connections 19000] [--out DIR] [--update-docs]
 #                         [--rest-users 1000] [--rest-rates 20,50,100] [--login-rates 2,5,10]
-#                         [--storm-connections 2000] [--storm-chat-rates 20] [--storm-rate 20]
+#                         [--storm-connections 2000] [--storm-chat-rates 20] [--storm-rate 20] [--cold-storm]
 #   "all" is fanout + idle (the long hub runs); rest and storm run only when asked for.
 #
 # Everything runs on loopback: the server (Release build, temporary data directory) on 127.0.0.1/127.0.0.2,
@@ -21,7 +21,7 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
 scenario=all connections=10000 room_size=100 rates=10,25,50,100,200 duration=20 warmup=5 protocol=json
 postgres=0 idle_connections=19000 out="" update_docs=0
-rest_users=1000 rest_rates=20,50,100 login_rates=2,5,10 storm_connections=2000 storm_chat_rates=20 storm_rate=20
+rest_users=1000 rest_rates=20,50,100 login_rates=2,5,10 storm_connections=2000 storm_chat_rates=20 storm_rate=20 storm_warmup=true
 while [ $# -gt 0 ]; do
   case $1 in
     --scenario) scenario=$2; shift 2 ;;
@@ -41,6 +41,7 @@ while [ $# -gt 0 ]; do
     --storm-connections) storm_connections=$2; shift 2 ;;
     --storm-chat-rates) storm_chat_rates=$2; shift 2 ;;
     --storm-rate) storm_rate=$2; shift 2 ;;
+    --cold-storm) storm_warmup=false; shift ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -110,7 +111,7 @@ loadtest() { dotnet "$tmp/loadtest/ConnText.LoadTest.dll" "$@"; }
   echo "open_files_limit=$(ulimit -n)"
   case $scenario in
     rest) echo "command=bench/run-hub.sh --scenario rest --rest-users $rest_users --rest-rates $rest_rates --login-rates $login_rates --duration $duration --warmup $warmup$([ $postgres -eq 1 ] && echo ' --postgres')" ;;
-    storm) echo "command=bench/run-hub.sh --scenario storm --storm-connections $storm_connections --room-size $room_size --storm-chat-rates $storm_chat_rates --storm-rate $storm_rate --duration $duration --warmup $warmup --protocol $protocol$([ $postgres -eq 1 ] && echo ' --postgres')" ;;
+    storm) echo "command=bench/run-hub.sh --scenario storm --storm-connections $storm_connections --room-size $room_size --storm-chat-rates $storm_chat_rates --storm-rate $storm_rate$([ $storm_warmup = false ] && echo ' --cold-storm') --duration $duration --warmup $warmup --protocol $protocol$([ $postgres -eq 1 ] && echo ' --postgres')" ;;
     *) echo "command=bench/run-hub.sh --scenario $scenario --connections $connections --room-size $room_size --rates $rates --duration $duration --warmup $warmup --protocol $protocol --idle-connections $idle_connections$([ $postgres -eq 1 ] && echo ' --postgres')" ;;
   esac
 } | tee "$out/machine-$scenario.txt"
@@ -283,7 +284,7 @@ if [ "$scenario" = storm ]; then
     fi
     loadtest fanout --target conntext --urls "http://127.0.0.1:$server_port" --tokens "$tokens" --connections "$storm_connections" \
       --room-size "$room_size" --rates "$storm_chat_rates" --duration "$duration" --warmup "$warmup" --protocol "$protocol" \
-      --server-pid "$server_pid" --label "ConnText ($provider), login storm" --storm-rate "$storm_rate" --json "$out/storm-$provider.json" \
+      --server-pid "$server_pid" --label "ConnText ($provider), login storm" --storm-rate "$storm_rate" --storm-warmup "$storm_warmup" --json "$out/storm-$provider.json" \
       | tee -a "$out/storm.md"
     echo "Load average after: $(cut -d' ' -f1-3 /proc/loadavg)." | tee -a "$out/storm.md"
     echo | tee -a "$out/storm.md"

@@ -64,6 +64,8 @@ internal static class Usage
                 --storm-rate 20 (sign-ins per second; 0 = none) runs each rate twice, without and with a login
                 storm: that many sign-ins per second through the whole OAuth code + PKCE flow and login form
                 (users of the tokens file, --password bench-password-1), and reports chat delivery p99 of both.
+                --storm-warmup true|false: sign in at the storm's rate during the warm-up too (default true: the
+                steps compare a warm server; false measures the storm on a sign-in path the JIT has not compiled).
 
         rest    --url http://127.0.0.1:5180 --tokens tokens.tsv --scenario send|history|conversations|login
                 --rates 20,50 (requests per second, one step each) --duration 20 --warmup 5 --server-pid <pid>

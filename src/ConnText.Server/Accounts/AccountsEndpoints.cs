@@ -75,6 +75,7 @@ internal static class AccountsEndpoints
         // Every hash goes through the gate; Identity's own hasher (registered by AddIdentityCore) is replaced by
         // the one that refuses to run outside it.
         services.TryAddSingleton<PasswordHashingGate>();
+        services.TryAddSingleton<PasswordHashingThreads>();
         services.Replace(ServiceDescriptor.Scoped<IPasswordHasher<User>, GatedPasswordHasher>());
 
         services.TryAddScoped<RegisterAccount>();

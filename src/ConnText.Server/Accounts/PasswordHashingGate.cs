@@ -142,21 +142,22 @@ internal sealed class PasswordHashingBusyException : Exception
 /// <summary>
 /// Identity's own PBKDF2 hasher (ADR 0008), refusing to run outside <see cref="PasswordHashingGate"/>: the gate is
 /// the only thing keeping a login storm off the cores chat needs, so an ungated path is a bug to catch in tests.
+/// The hash itself runs on <see cref="PasswordHashingThreads"/>, at the lowest CPU priority.
 /// </summary>
-internal sealed class GatedPasswordHasher(IOptions<PasswordHasherOptions> options) : IPasswordHasher<User>
+internal sealed class GatedPasswordHasher(IOptions<PasswordHasherOptions> options, PasswordHashingThreads threads) : IPasswordHasher<User>
 {
     private readonly PasswordHasher<User> inner = new(options);
 
     public string HashPassword(User user, string password)
     {
         EnsureInsideGate();
-        return inner.HashPassword(user, password);
+        return threads.Run(() => inner.HashPassword(user, password));
     }
 
     public PasswordVerificationResult VerifyHashedPassword(User user, string hashedPassword, string providedPassword)
     {
         EnsureInsideGate();
-        return inner.VerifyHashedPassword(user, hashedPassword, providedPassword);
+        return threads.Run(() => inner.VerifyHashedPassword(user, hashedPassword, providedPassword));
     }
 
     private static void EnsureInsideGate()

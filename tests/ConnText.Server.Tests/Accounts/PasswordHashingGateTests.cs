@@ -6,6 +6,7 @@ using ConnText.Server.Accounts;
 using ConnText.Server.Tests.Infrastructure;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 
 namespace ConnText.Server.Tests.Accounts;
@@ -61,7 +62,8 @@ public sealed class PasswordHashingGateTests
     [Fact]
     public async Task Hasher_OutsideTheGate_Refuses_InsideItHashesAndVerifies()
     {
-        var hasher = new GatedPasswordHasher(Options.Create(new PasswordHasherOptions { IterationCount = 210_000 }));
+        using var threads = new PasswordHashingThreads(Options.Create(new AccountsOptions()), NullLogger<PasswordHashingThreads>.Instance);
+        var hasher = new GatedPasswordHasher(Options.Create(new PasswordHasherOptions { IterationCount = 210_000 }), threads);
         var user = new User();
         Assert.Throws<InvalidOperationException>(() => hasher.HashPassword(user, "a password"));
 
@@ -73,6 +75,27 @@ public sealed class PasswordHashingGateTests
         }, CancellationToken.None);
         Assert.Equal(PasswordVerificationResult.Success, result);
         Assert.Throws<InvalidOperationException>(() => hasher.VerifyHashedPassword(user, "AQAAAAIAAYagAAAAE", "a password"));
+    }
+
+    [Fact]
+    public void Threads_RunTheWorkAtTheLowestPriority_AndPassResultsAndExceptionsBack()
+    {
+        using var threads = new PasswordHashingThreads(Options.Create(new AccountsOptions { PasswordHashConcurrency = 2 }), NullLogger<PasswordHashingThreads>.Instance);
+        var caller = Environment.CurrentManagedThreadId;
+        var (thread, name, policy) = threads.Run(() =>
+            (Environment.CurrentManagedThreadId, Thread.CurrentThread.Name, OperatingSystem.IsLinux() ? PasswordHashingThreads.CurrentPolicy() : -1));
+        Assert.NotEqual(caller, thread);
+        Assert.StartsWith("Password hashing", name, StringComparison.Ordinal);
+        if (OperatingSystem.IsLinux())
+        {
+            Assert.Equal(5, policy); // SCHED_IDLE: any runnable chat thread preempts a hash
+            Assert.Equal("SCHED_IDLE", threads.Priority);
+            Assert.Equal(0, PasswordHashingThreads.CurrentPolicy()); // the caller's own thread keeps its priority
+        }
+
+        var thrown = Assert.Throws<InvalidOperationException>(() => threads.Run<int>(() => throw new InvalidOperationException("from the hash")));
+        Assert.Equal("from the hash", thrown.Message);
+        Assert.Equal(42, threads.Run(() => 42)); // the thread survived the exception
     }
 
     [Fact]
