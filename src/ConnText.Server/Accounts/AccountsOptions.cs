@@ -27,6 +27,25 @@ internal sealed class AccountsOptions
     /// <summary>Sign-ins and password changes that may wait for a turn; beyond it they are refused with 503 and Retry-After.</summary>
     public int PasswordHashQueueLimit { get; set; } = 50;
 
+    /// <summary>
+    /// CPU priority of the threads that hash (ADR 0008): <c>Idle</c> (Linux <c>SCHED_IDLE</c>: only CPU time nothing
+    /// else wants, so chat always goes first), <c>Low</c> (nice 19), or <c>Normal</c>.
+    /// </summary>
+    public PasswordHashPriority PasswordHashPriority { get; set; } = PasswordHashPriority.Idle;
+
     public int EffectivePasswordHashConcurrency =>
         PasswordHashConcurrency > 0 ? PasswordHashConcurrency : Math.Max(1, Environment.ProcessorCount / 2);
+}
+
+/// <summary>CPU priority of the password hashing threads (<see cref="AccountsOptions.PasswordHashPriority"/>).</summary>
+internal enum PasswordHashPriority
+{
+    /// <summary>Linux <c>SCHED_IDLE</c> (nice 19 if refused; <c>ThreadPriority.Lowest</c> elsewhere).</summary>
+    Idle,
+
+    /// <summary>Nice 19 on Linux, <c>ThreadPriority.Lowest</c> elsewhere.</summary>
+    Low,
+
+    /// <summary>The same priority as the rest of the server.</summary>
+    Normal,
 }

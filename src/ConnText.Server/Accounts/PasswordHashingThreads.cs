@@ -6,9 +6,10 @@ using Microsoft.Extensions.Options;
 namespace ConnText.Server.Accounts;
 
 /// <summary>
-/// Dedicated threads, one per hashing turn of <see cref="PasswordHashingGate"/>, at the operating system's lowest CPU
-/// priority: on Linux the <c>SCHED_IDLE</c> policy (a runnable chat thread always preempts them; falling back to nice
-/// 19 if the kernel refuses), elsewhere <see cref="ThreadPriority.Lowest"/>. The gate bounds how many cores a login
+/// Dedicated threads, one per hashing turn of <see cref="PasswordHashingGate"/>, by default at the operating system's
+/// lowest CPU priority (<see cref="AccountsOptions.PasswordHashPriority"/>): on Linux the <c>SCHED_IDLE</c> policy (a
+/// runnable chat thread always preempts them; falling back to nice 19 if the kernel refuses), elsewhere
+/// <see cref="ThreadPriority.Lowest"/>. The gate bounds how many cores a login
 /// storm may take; these threads make the hashes use only CPU time nothing else wants, so chat delivery does not wait
 /// behind them (ADR 0008). The caller blocks while its hash runs here; the gate keeps at most
 /// <see cref="PasswordHashingGate.Concurrency"/> callers doing so.
@@ -20,11 +21,13 @@ internal sealed partial class PasswordHashingThreads : IDisposable
     private readonly BlockingCollection<IWorkItem> queue = [];
     private readonly Thread[] threads;
     private readonly ILogger<PasswordHashingThreads> logger;
+    private readonly PasswordHashPriority wanted;
     private int lowered;
 
     public PasswordHashingThreads(IOptions<AccountsOptions> options, ILogger<PasswordHashingThreads> logger)
     {
         this.logger = logger;
+        wanted = options.Value.PasswordHashPriority;
         threads = [.. Enumerable.Range(1, options.Value.EffectivePasswordHashConcurrency)
             .Select(i => new Thread(Work) { IsBackground = true, Name = $"Password hashing {i}" })];
         foreach (var thread in threads)
@@ -38,7 +41,7 @@ internal sealed partial class PasswordHashingThreads : IDisposable
         void Execute();
     }
 
-    /// <summary>How the threads' priority was lowered (for logs and tests): "SCHED_IDLE", "nice 19", "Lowest" or "not lowered".</summary>
+    /// <summary>How the threads' priority was set (for logs and tests): "SCHED_IDLE", "nice 19", "Lowest", "normal" or "not lowered".</summary>
     public string Priority { get; private set; } = "starting";
 
     /// <summary>
@@ -65,7 +68,7 @@ internal sealed partial class PasswordHashingThreads : IDisposable
 
     private void Work()
     {
-        var how = LowerPriority();
+        var how = LowerPriority(wanted);
         Priority = how;
         if (Interlocked.Exchange(ref lowered, 1) == 0)
         {
@@ -78,11 +81,16 @@ internal sealed partial class PasswordHashingThreads : IDisposable
         }
     }
 
-    [LoggerMessage(EventId = 1003, Level = LogLevel.Information, Message = "Password hashing runs on its own threads at the lowest CPU priority ({Priority})")]
+    [LoggerMessage(EventId = 1003, Level = LogLevel.Information, Message = "Password hashing runs on its own threads, CPU priority: {Priority}")]
     private static partial void LogPriority(ILogger logger, string priority);
 
-    private static string LowerPriority()
+    private static string LowerPriority(PasswordHashPriority wanted)
     {
+        if (wanted == PasswordHashPriority.Normal)
+        {
+            return "normal";
+        }
+
         if (OperatingSystem.IsLinux())
         {
             try
@@ -90,7 +98,7 @@ internal sealed partial class PasswordHashingThreads : IDisposable
                 // Linux scheduling attributes are per thread: the calling thread's id, not the process's.
                 var thread = Gettid();
                 var none = default(SchedParam);
-                if (SchedSetscheduler(thread, SchedIdle, ref none) == 0)
+                if (wanted == PasswordHashPriority.Idle && SchedSetscheduler(thread, SchedIdle, ref none) == 0)
                 {
                     return "SCHED_IDLE";
                 }

@@ -98,11 +98,38 @@ public sealed class PasswordHashingGateTests
         Assert.Equal(42, threads.Run(() => 42)); // the thread survived the exception
     }
 
+    [Theory]
+    [InlineData("Low", 0, "nice 19")]
+    [InlineData("Normal", 0, "normal")]
+    public void Threads_AtTheConfiguredPriority(string configured, int policy, string described)
+    {
+        var priority = Enum.Parse<PasswordHashPriority>(configured);
+        if (!OperatingSystem.IsLinux())
+        {
+            return; // Linux scheduling policies; the suite runs on Linux
+        }
+
+        using var threads = new PasswordHashingThreads(
+            Options.Create(new AccountsOptions { PasswordHashConcurrency = 1, PasswordHashPriority = priority }), NullLogger<PasswordHashingThreads>.Instance);
+        var (seen, nice) = threads.Run(() => (PasswordHashingThreads.CurrentPolicy(), ThreadNice()));
+        Assert.Equal(policy, seen); // SCHED_OTHER
+        Assert.Equal(priority == PasswordHashPriority.Low ? 19 : 0, nice);
+        Assert.Equal(described, threads.Priority);
+    }
+
     [Fact]
     public void Concurrency_DefaultsToHalfTheCores_AtLeastOne()
     {
         Assert.Equal(Math.Max(1, Environment.ProcessorCount / 2), new AccountsOptions().EffectivePasswordHashConcurrency);
         Assert.Equal(3, new AccountsOptions { PasswordHashConcurrency = 3 }.EffectivePasswordHashConcurrency);
+    }
+
+    /// <summary>The calling thread's nice value, from /proc (field 19 of its stat line).</summary>
+    private static int ThreadNice()
+    {
+        var stat = File.ReadAllText("/proc/thread-self/stat");
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        return int.Parse(fields[16], System.Globalization.CultureInfo.InvariantCulture); // field 19 overall; 3 is the first after the name
     }
 
     private static void InterlockedMax(ref int target, int value)
