@@ -18,7 +18,8 @@ internal static class DataServices
         {
             case DatabaseProvider.Sqlite:
                 connectionString = SqliteConnectionString(connectionString, host.ResolvedDataDirectory);
-                services.AddDbContext<ConnTextDbContext, SqliteConnTextDbContext>(o => o.UseSqlite(connectionString));
+                var busyTimeout = new SqliteBusyTimeout(new SqliteConnectionStringBuilder(connectionString).DefaultTimeout * 1000);
+                services.AddDbContext<ConnTextDbContext, SqliteConnTextDbContext>(o => o.UseSqlite(connectionString).AddInterceptors(busyTimeout));
                 break;
 
             case DatabaseProvider.Postgres:
