@@ -419,7 +419,9 @@ public static class CallWindow
             await Task.Delay(250);
         }
 
-        Assert.Fail($"{what}: not within the time; last figures: {last}\nconsole:\n{ConsoleOf(page)}");
+        // What the user sees of the call (its phase, an end status, an error) says which way it went.
+        var shown = await page.Locator("[data-testid='call-phase'], [data-testid='call-status'], [role=alert], [role=alertdialog]").AllInnerTextsAsync();
+        Assert.Fail($"{what}: not within the time; last figures: {last}\nshown: {string.Join(" | ", shown)}\nconsole:\n{ConsoleOf(page)}");
         return last;
     }
 

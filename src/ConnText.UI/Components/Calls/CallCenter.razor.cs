@@ -445,10 +445,12 @@ public sealed partial class CallCenter : IAsyncDisposable
                 // The devices open while the call rings: the camera is ready when the other side answers.
                 early.Clear();
                 var started = await s.Calls.StartAsync(conversationId, media, stop.Token);
-                // An end that overtook StartCall's answer (busy: the server ends the call before it answers) is final.
-                var ended = early.LastOrDefault(e => e.Change.Call.Id == started.Id && e.Kind == CallEvents.CallEnded).Change?.Call;
+                // Events about this call that overtook StartCall's answer are newer than it: an end is final (busy:
+                // the server ends the call before it answers); otherwise the latest one (glare: the other side's start
+                // joined this call, which is active by now).
+                var overtook = early.Where(e => e.Change.Call.Id == started.Id).Select(e => e.Change.Call).ToList();
                 early.Clear();
-                call = ended ?? started;
+                call = overtook.LastOrDefault(c => c.State == CallStates.Ended) ?? overtook.LastOrDefault() ?? started;
                 if (call.State == CallStates.Ended)
                 {
                     await EndedAsync(s, call);
