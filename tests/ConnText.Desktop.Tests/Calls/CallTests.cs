@@ -188,6 +188,244 @@ public sealed class CallTests(CallLab lab) : IClassFixture<CallLab>, IAsyncLifet
         await Expect(a.GetByTestId("call-status")).ToHaveAttributeAsync("data-reason", "completed");
     }
 
+    [Fact]
+    public async Task GroupCall_ThreePeopleMesh_EachDecodesBothOthers()
+    {
+        var pages = await PeopleAsync(["gina", "gus", "gwen"]);
+        await ConversationAsync(pages[0], [(pages[1], "gus"), (pages[2], "gwen")], "gina", "Standup");
+
+        await pages[0].GetByRole(AriaRole.Button, new() { Name = "Video call", Exact = true }).ClickAsync();
+        await pages[1].GetByRole(AriaRole.Button, new() { Name = "Accept", Exact = true }).ClickAsync();
+        await pages[2].GetByRole(AriaRole.Button, new() { Name = "Accept", Exact = true }).ClickAsync();
+
+        foreach (var (page, who) in pages.Zip(["gina", "gus", "gwen"]))
+        {
+            await MediaFlowsAsync(page, who, peers: 2);
+            await Expect(page.Locator(".stage .tile.remote")).ToHaveCountAsync(2);
+        }
+
+        // One leaves; the other two go on.
+        await pages[2].GetByRole(AriaRole.Button, new() { Name = "Hang up", Exact = true }).ClickAsync();
+        await Expect(pages[0].Locator(".stage .tile.remote")).ToHaveCountAsync(1);
+        await Expect(pages[1].Locator(".stage .tile.remote")).ToHaveCountAsync(1);
+        await Expect(pages[0].GetByTestId("call-timer")).ToBeVisibleAsync();
+    }
+
+    [Fact]
+    public async Task DirectFileTransfer_50MB_InterruptedAndResumed_HashEqual_NeverThroughTheServer()
+    {
+        var (sender, receiver) = await DirectConversationAsync("tina", "theo");
+        var source = Path.Combine(Path.GetTempPath(), $"conntext-p2p-{Guid.NewGuid():N}.bin");
+        var bytes = System.Security.Cryptography.RandomNumberGenerator.GetBytes(50_000_000);
+        await File.WriteAllBytesAsync(source, bytes);
+        var expected = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes));
+        try
+        {
+            // The receiving window drops its connections once 20 MB have arrived: an interruption at a known point.
+            await receiver.WaitForFunctionAsync("() => !!globalThis.conntextPeers");
+            await receiver.EvaluateAsync("() => globalThis.conntextPeers.dropAt(20000000)");
+            await sender.GetByLabel("Send a file directly").SetInputFilesAsync(source);
+
+            var incoming = receiver.Locator(".transfer[data-direction='in']");
+            await Expect(incoming).ToHaveAttributeAsync("data-state", "offered", new() { Timeout = 60_000 });
+            await Expect(incoming).ToContainTextAsync("tina wants to send you this file directly");
+            await ScreenshotAsync(receiver, "desktop-direct-transfer-offered.png");
+            await incoming.GetByRole(AriaRole.Button, new() { Name = "Accept", Exact = true }).ClickAsync();
+
+            var outgoing = sender.Locator(".transfer[data-direction='out']");
+            await Expect(incoming).ToHaveAttributeAsync("data-state", "done", new() { Timeout = 120_000 });
+            await Expect(outgoing).ToHaveAttributeAsync("data-state", "done", new() { Timeout = 30_000 });
+            await Expect(outgoing).ToContainTextAsync("Sent directly to theo ✓ SHA-256 verified (resumed after");
+            await ScreenshotAsync(receiver, "desktop-direct-transfer-received.png");
+
+            var received = (await receiver.EvaluateAsync<System.Text.Json.JsonElement>("() => globalThis.conntextPeers.transfers()"))[0];
+            Assert.True(received.Number("interruptions") >= 1, $"the transfer was not interrupted: {received}");
+            Assert.Equal(expected, received.Text("sha256"));
+            var path = received.Text("path")!;
+            Assert.Equal(expected, Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(await File.ReadAllBytesAsync(path))));
+            Assert.Equal("received", Path.GetFileName(Path.GetDirectoryName(path)));
+
+            // Never through the server: nothing of that size was stored there.
+            Assert.DoesNotContain(Directory.GetFiles(lab.ServerDataDirectory, "*", SearchOption.AllDirectories), f => new FileInfo(f).Length >= 20_000_000);
+        }
+        finally
+        {
+            File.Delete(source);
+        }
+    }
+
+    [Fact]
+    public async Task DirectFileTransfer_NoDeviceAnswers_OffersTheServerInstead_AndSendsItAsAnAttachment()
+    {
+        await lab.RegisterAsync("ria");
+        await lab.RegisterAsync("rob");
+        var ria = await OpenAsync(await StartAsync([]), "ria");
+        var robDesktop = await StartAsync([]);
+        var rob = await OpenAsync(robDesktop, "rob");
+        await ConversationAsync(ria, [(rob, "rob")], "ria", null);
+        await rob.Context.CloseAsync(); // Rob's device is online, but no window of his can take a direct transfer
+
+        var source = Path.Combine(Path.GetTempPath(), $"conntext-fallback-{Guid.NewGuid():N}.txt");
+        await File.WriteAllTextAsync(source, string.Concat(Enumerable.Repeat("through the server, since no peer answered\n", 2000)));
+        try
+        {
+            await ria.GetByLabel("Send a file directly").SetInputFilesAsync(source);
+            var outgoing = ria.Locator(".transfer[data-direction='out']");
+            await Expect(outgoing).ToHaveAttributeAsync("data-state", "unreachable", new() { Timeout = 30_000 });
+            await Expect(outgoing).ToContainTextAsync("rob cannot be reached directly");
+            await outgoing.GetByRole(AriaRole.Button, new() { Name = "Send through the server" }).ClickAsync();
+            await Expect(outgoing).ToHaveAttributeAsync("data-state", "uploaded", new() { Timeout = 30_000 });
+
+            // An ordinary message with the file: in the chat on both sides.
+            var name = Path.GetFileName(source);
+            await Expect(ria.Locator(".message").Filter(new() { HasText = name })).ToBeVisibleAsync();
+            var reopened = await lab.ReopenAsync(robDesktop, "rob");
+            await reopened.Locator("[data-conversation='ria']").ClickAsync();
+            await Expect(reopened.Locator(".message").Filter(new() { HasText = name })).ToBeVisibleAsync();
+        }
+        finally
+        {
+            File.Delete(source);
+        }
+    }
+
+    [Fact]
+    public async Task PeerToPeerConversation_MessagesGoDeviceToDevice_WaitForAnOfflinePeer_NeverReachTheServer()
+    {
+        await lab.RegisterAsync("pia");
+        await lab.RegisterAsync("pat");
+        var piaDesktop = await StartAsync([]);
+        var patDesktop = await StartAsync([]);
+        var pia = await OpenAsync(piaDesktop, "pia");
+        var pat = await OpenAsync(patDesktop, "pat");
+
+        // Pia starts a peer-to-peer conversation with Pat.
+        await pia.GetByRole(AriaRole.Button, new() { Name = "New conversation" }).ClickAsync();
+        await pia.GetByLabel("Find people").FillAsync("pat");
+        await pia.GetByRole(AriaRole.Checkbox, new() { Name = "pat" }).CheckAsync();
+        await pia.GetByRole(AriaRole.Checkbox, new() { Name = "Peer-to-peer" }).CheckAsync();
+        await pia.GetByRole(AriaRole.Button, new() { Name = "Start conversation" }).ClickAsync();
+        await Expect(pia.GetByTestId("p2p-note")).ToBeVisibleAsync();
+        await Expect(pia.Locator("[data-conversation='pat'][data-kind='peer-to-peer']")).ToContainTextAsync("P2P");
+        await pat.Locator("[data-conversation='pia'][data-kind='peer-to-peer']").ClickAsync(new() { Timeout = 20_000 });
+        await Expect(pat.GetByTestId("p2p-note")).ToBeVisibleAsync();
+
+        // Both online: a message and its answer arrive over the data channel.
+        const string First = "Meet at the old mill, 7 pm";
+        await SendAsync(pia, First);
+        await Expect(pat.Locator(".message .text").Filter(new() { HasText = First })).ToBeVisibleAsync(new() { Timeout = 40_000 });
+        await Expect(pia.Locator(".message.pending")).ToHaveCountAsync(0, new() { Timeout = 20_000 });
+        const string Answer = "Deal, bring the lantern";
+        await SendAsync(pat, Answer);
+        await Expect(pia.Locator(".message .text").Filter(new() { HasText = Answer })).ToBeVisibleAsync(new() { Timeout = 40_000 });
+
+        // Pat's window is closed: the next message waits in Pia's outbox, and goes when Pat's window is back.
+        await pat.Context.CloseAsync();
+        const string Second = "Change of plan: the bridge instead";
+        await SendAsync(pia, Second);
+        await Expect(pia.Locator(".message.pending")).ToContainTextAsync("not delivered yet");
+        await ScreenshotAsync(pia, "desktop-p2p-conversation.png");
+        await Task.Delay(3_000);
+        await Expect(pia.Locator(".message.pending")).ToHaveCountAsync(1);
+        var reopened = await lab.ReopenAsync(patDesktop, "pat");
+        await reopened.Locator("[data-conversation='pia'][data-kind='peer-to-peer']").ClickAsync();
+        await Expect(reopened.Locator(".message .text").Filter(new() { HasText = Second })).ToBeVisibleAsync(new() { Timeout = 60_000 });
+        await Expect(reopened.Locator(".message .text").Filter(new() { HasText = First })).ToBeVisibleAsync(); // stored on Pat's device
+        await Expect(pia.Locator(".message.pending")).ToHaveCountAsync(0, new() { Timeout = 20_000 });
+
+        // The server never had them: not in its database (or its write-ahead log), nor in any other file of its.
+        foreach (var file in Directory.GetFiles(lab.ServerDataDirectory, "*", SearchOption.AllDirectories))
+        {
+            var bytes = await File.ReadAllBytesAsync(file);
+            foreach (var text in new[] { First, Answer, Second })
+            {
+                Assert.True(bytes.AsSpan().IndexOf(System.Text.Encoding.UTF8.GetBytes(text)) < 0, $"{file} holds \"{text}\"");
+                Assert.True(bytes.AsSpan().IndexOf(System.Text.Encoding.Unicode.GetBytes(text)) < 0, $"{file} holds \"{text}\" (UTF-16)");
+            }
+        }
+    }
+
+    private static async Task SendAsync(IPage page, string text)
+    {
+        await page.GetByLabel("Message", new() { Exact = true }).FillAsync(text);
+        await page.GetByLabel("Message", new() { Exact = true }).PressAsync("Enter");
+    }
+
+    /// <summary>With CONNTEXT_WRITE_SCREENSHOTS=1, the window into docs/screenshots.</summary>
+    private static async Task ScreenshotAsync(IPage page, string name)
+    {
+        if (Environment.GetEnvironmentVariable("CONNTEXT_WRITE_SCREENSHOTS") == "1")
+        {
+            await page.ScreenshotAsync(new() { Path = Path.Combine(Repository.Root(), "docs", "screenshots", name) });
+        }
+    }
+
+    private static Task<bool> RingingAsync(IPage page) => page.EvaluateAsync<bool>("() => globalThis.conntextCalls.ringing()");
+
+    /// <summary>How much sound energy the first remote device's audio gained over two seconds.</summary>
+    private static async Task<double> AudioEnergyGainedAsync(IPage page)
+    {
+        var start = (await CallWindow.PeerAsync(page))!.Value.Real("audioEnergy");
+        await Task.Delay(2_000);
+        return (await CallWindow.PeerAsync(page))!.Value.Real("audioEnergy") - start;
+    }
+
+    /// <summary>Two desktops in the lab, signed in; the first starts a direct conversation with the second.</summary>
+    private async Task<(IPage First, IPage Second)> DirectConversationAsync(string first, string second, params string[] desktopArgs)
+    {
+        var pages = await PeopleAsync([first, second], desktopArgs);
+        await ConversationAsync(pages[0], [(pages[1], second)], first, null);
+        return (pages[0], pages[1]);
+    }
+
+    /// <summary>Registered users, each with their own desktop, signed in.</summary>
+    private async Task<IPage[]> PeopleAsync(string[] names, params string[] desktopArgs)
+    {
+        var pages = new List<IPage>();
+        foreach (var name in names)
+        {
+            await lab.RegisterAsync(name);
+            pages.Add(await OpenAsync(await StartAsync(desktopArgs), name));
+        }
+
+        return [.. pages];
+    }
+
+    /// <summary>
+    /// <paramref name="creator"/> starts a conversation with the others (a group named <paramref name="group"/> when
+    /// given); each of them opens it.
+    /// </summary>
+    private static async Task ConversationAsync(IPage creator, (IPage Page, string Name)[] others, string creatorName, string? group)
+    {
+        await creator.GetByRole(AriaRole.Button, new() { Name = "New conversation" }).ClickAsync();
+        foreach (var (_, name) in others)
+        {
+            await creator.GetByLabel("Find people").FillAsync(name);
+            await creator.GetByRole(AriaRole.Checkbox, new() { Name = name }).CheckAsync();
+        }
+
+        if (group is not null)
+        {
+            await creator.GetByLabel("Group name").FillAsync(group);
+        }
+
+        await creator.GetByRole(AriaRole.Button, new() { Name = group is null ? "Start conversation" : "Create group" }).ClickAsync();
+        var title = group ?? others[0].Name;
+        await Expect(creator.Locator(".chat-header h1")).ToHaveTextAsync(title);
+        foreach (var (page, _) in others)
+        {
+            await page.Locator($"[data-conversation='{group ?? creatorName}']").ClickAsync(new() { Timeout = 20_000 });
+            await Expect(page.Locator(".chat-header h1")).ToHaveTextAsync(group ?? creatorName);
+        }
+
+        // Each engine reconnects once to follow a new conversation (ADR 0015): a call must not ring into that gap.
+        await Task.Delay(3_000);
+        foreach (var page in others.Select(o => o.Page).Prepend(creator))
+        {
+            await Expect(DesktopWindow.Connection(page)).ToHaveAttributeAsync("data-state", "online");
+        }
+    }
+
     [Fact(Skip = "Glare is not reliable yet: pressing \"call\" while the other's call rings here did not answer it (1 of 1 run), and with both pressed at once one side's press was lost (2 of 4 loaded CI runs). Cause not established; docs/desktop.md, What is not done yet.")]
     public async Task Glare_BothCall_OneCallWithMediaBothWays()
     {
