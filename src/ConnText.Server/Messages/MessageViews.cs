@@ -9,8 +9,13 @@ namespace ConnText.Server.Messages;
 /// <summary>Turns stored messages into their wire form, with reaction counts as the caller sees them.</summary>
 internal static class MessageViews
 {
+    /// <summary>
+    /// Messages with their reactions, mentions and attachments. When <paramref name="extras"/> says which messages
+    /// have any (read along with the page), only those are looked up: a page of plain text costs no further round trip.
+    /// </summary>
     public static async Task<List<MessageResponse>> ToResponsesAsync(
-        ConnTextDbContext db, IReadOnlyList<Message> messages, Guid caller, CancellationToken cancellationToken)
+        ConnTextDbContext db, IReadOnlyList<Message> messages, Guid caller, CancellationToken cancellationToken,
+        MessageExtras? extras = null)
     {
         if (messages.Count == 0)
         {
@@ -18,15 +23,20 @@ internal static class MessageViews
         }
 
         var ids = messages.Select(m => m.Id).Distinct().ToList();
-        var counts = await db.MessageReactions.AsNoTracking()
-            .Where(r => ids.Contains(r.MessageId))
+        var reacted = extras is null ? ids : ids.Where(extras.Reacted.Contains).ToList();
+        var mentioning = extras is null ? ids : ids.Where(extras.Mentioning.Contains).ToList();
+        var attaching = extras is null ? ids : ids.Where(extras.Attaching.Contains).ToList();
+        var counts = reacted.Count == 0 ? [] : await db.MessageReactions.AsNoTracking()
+            .Where(r => reacted.Contains(r.MessageId))
             .GroupBy(r => new { r.MessageId, r.Emoji })
-            .Select(g => new { g.Key.MessageId, g.Key.Emoji, Count = g.Count(), Mine = g.Count(r => r.UserId == caller) })
+            .Select(g => new ReactionCount(g.Key.MessageId, g.Key.Emoji, g.Count(), g.Count(r => r.UserId == caller)))
             .ToListAsync(cancellationToken);
-        var mentions = (await db.MessageMentions.AsNoTracking()
-            .Where(m => ids.Contains(m.MessageId))
+        var mentions = (mentioning.Count == 0 ? [] : await db.MessageMentions.AsNoTracking()
+            .Where(m => mentioning.Contains(m.MessageId))
             .ToListAsync(cancellationToken)).ToLookup(m => m.MessageId, m => m.UserId);
-        var attachments = await Attachments.ForMessagesAsync(db, ids, cancellationToken);
+        var attachments = attaching.Count == 0
+            ? Array.Empty<(Guid, FileResponse)>().ToLookup(a => a.Item1, a => a.Item2)
+            : await Attachments.ForMessagesAsync(db, attaching, cancellationToken);
         var byMessage = counts.ToLookup(c => c.MessageId);
         var callIds = messages.Where(m => m.CallId is not null).Select(m => m.CallId!.Value).Distinct().ToList();
         var calls = callIds.Count == 0
@@ -43,9 +53,14 @@ internal static class MessageViews
     public static async Task<MessageResponse> ToResponseAsync(ConnTextDbContext db, Message message, Guid caller, CancellationToken cancellationToken) =>
         (await ToResponsesAsync(db, [message], caller, cancellationToken))[0];
 
+    private sealed record ReactionCount(Guid MessageId, string Emoji, int Count, int Mine);
+
     private static MessageResponse ToResponse(
         Message m, IReadOnlyList<ReactionCountResponse> reactions, IReadOnlyList<Guid> mentions, IReadOnlyList<FileResponse> attachments,
         Contracts.Calls.CallSummaryResponse? call) =>
         new(m.Id, m.ConversationId, m.Sequence, m.Kind, m.SenderId, m.ClientMessageId, m.DeletedAt is null ? m.Text : null,
             m.ReplyToMessageId, m.SystemEvent, m.SubjectUserId, m.CreatedAt, m.EditedAt, m.DeletedAt, reactions, mentions, attachments, call);
 }
+
+/// <summary>Which messages of a page have reactions, mentions or attachments (flags read with the page itself).</summary>
+internal sealed record MessageExtras(IReadOnlySet<Guid> Reacted, IReadOnlySet<Guid> Mentioning, IReadOnlySet<Guid> Attaching);

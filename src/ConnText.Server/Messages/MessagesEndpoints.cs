@@ -248,10 +248,10 @@ internal static class MessagesEndpoints
         // (404) from an empty conversation.
         var messages = db.Messages.AsNoTracking().Where(m => m.ConversationId == conversationId
             && db.ConversationMembers.Any(cm => cm.ConversationId == conversationId && cm.UserId == me));
-        List<Message> page;
+        IQueryable<Message> ordered;
         if (after is { } a)
         {
-            page = await messages.Where(m => m.Sequence > a).OrderBy(m => m.Sequence).Take(limit + 1).ToListAsync(cancellationToken);
+            ordered = messages.Where(m => m.Sequence > a).OrderBy(m => m.Sequence);
         }
         else
         {
@@ -260,18 +260,34 @@ internal static class MessagesEndpoints
                 messages = messages.Where(m => m.Sequence < b);
             }
 
-            page = await messages.OrderByDescending(m => m.Sequence).Take(limit + 1).ToListAsync(cancellationToken);
+            ordered = messages.OrderByDescending(m => m.Sequence);
         }
 
-        if (page.Count == 0 && await Membership.FindAsync(db, conversationId, me, cancellationToken) is null)
+        // Whether each message has reactions, mentions or attachments comes with the page (three EXISTS probes on the
+        // tables' primary keys): the look-ups that follow only run for the messages that have any.
+        var rows = await ordered.Take(limit + 1)
+            .Select(m => new PageRow(
+                m,
+                db.MessageReactions.Any(r => r.MessageId == m.Id),
+                db.MessageMentions.Any(x => x.MessageId == m.Id),
+                db.MessageAttachments.Any(x => x.MessageId == m.Id)))
+            .ToListAsync(cancellationToken);
+        if (rows.Count == 0 && await Membership.FindAsync(db, conversationId, me, cancellationToken) is null)
         {
             return Membership.NotFound();
         }
 
-        var hasMore = page.Count > limit;
-        page = page.Take(limit).OrderBy(m => m.Sequence).ToList();
-        return TypedResults.Ok(new MessagePageResponse(await MessageViews.ToResponsesAsync(db, page, me, cancellationToken), hasMore));
+        var hasMore = rows.Count > limit;
+        var page = rows.Take(limit).Select(r => r.Message).OrderBy(m => m.Sequence).ToList();
+        var extras = new MessageExtras(
+            rows.Where(r => r.Reacted).Select(r => r.Message.Id).ToHashSet(),
+            rows.Where(r => r.Mentioning).Select(r => r.Message.Id).ToHashSet(),
+            rows.Where(r => r.Attaching).Select(r => r.Message.Id).ToHashSet());
+        return TypedResults.Ok(new MessagePageResponse(await MessageViews.ToResponsesAsync(db, page, me, cancellationToken, extras), hasMore));
     }
+
+    /// <summary>A message of a history page and whether it has reactions, mentions or attachments.</summary>
+    private sealed record PageRow(Message Message, bool Reacted, bool Mentioning, bool Attaching);
 
     private static async Task<Results<Ok<MessageResponse>, ValidationProblem, ProblemHttpResult>> EditAsync(
         Guid conversationId, Guid messageId, EditMessageRequest request, ClaimsPrincipal caller, ConnTextDbContext db,

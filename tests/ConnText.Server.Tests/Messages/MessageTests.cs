@@ -269,6 +269,32 @@ public abstract class MessageTests(Provider provider) : IAsyncLifetime
         Assert.Empty(Assert.Single(history.Items).Mentions);
     }
 
+    [Fact]
+    public async Task History_MixedPage_EachMessageCarriesOnlyItsOwnReactionsAndMentions()
+    {
+        // The page query says which messages have reactions or mentions; only those are looked up (MessageViews).
+        var group = await alice.CreateGroupAsync("mixed", bobId);
+        await alice.SendAsync(group.Id, "plain");
+        var mentioning = await alice.SendAsync(group.Id, "@bob have a look");
+        var reacted = await bob.SendAsync(group.Id, "react to me");
+        await alice.SendAsync(group.Id, "plain again");
+        await alice.PutAsync(MessagingClient.Reaction(group.Id, reacted.Id, "🎉"), null).OkMessageAsync();
+        await bob.PutAsync(MessagingClient.Reaction(group.Id, reacted.Id, "🎉"), null).OkMessageAsync();
+        await bob.PutAsync(MessagingClient.Reaction(group.Id, reacted.Id, "👀"), null).OkMessageAsync();
+
+        foreach (var query in new[] { "after=0", "limit=50", $"before={reacted.Sequence + 5}" })
+        {
+            var page = (await alice.HistoryAsync(group.Id, query)).Items.Where(m => m.Kind == MessageKinds.Text).ToList();
+            Assert.Equal(["plain", "@bob have a look", "react to me", "plain again"], page.Select(m => m.Text));
+            Assert.All(page.Where(m => m.Id != reacted.Id), m => Assert.Empty(m.Reactions));
+            Assert.Equal([new ReactionCountResponse("🎉", 2, true), new ReactionCountResponse("👀", 1, false)],
+                page.Single(m => m.Id == reacted.Id).Reactions);
+            Assert.Equal([bobId], page.Single(m => m.Id == mentioning.Id).Mentions);
+            Assert.All(page.Where(m => m.Id != mentioning.Id), m => Assert.Empty(m.Mentions));
+            Assert.All(page, m => Assert.Empty(m.Attachments));
+        }
+    }
+
     private static async Task<ConversationResponse> ListAsync(HttpClient client) =>
         Assert.Single((await client.GetFromJsonAsync<ConversationPageResponse>("/api/v1/conversations"))!.Items);
 
