@@ -14,19 +14,20 @@ using Npgsql;
 // The history benchmark's client side (bench/history/run.sh drives it):
 //   token <server> <username> <password>            register, sign in (OAuth code + PKCE), create a read-only personal access token;
 //                                                    prints "<userId> <token>"
-//   http <server> <token> <targets> <rate> <seconds> [server pid]
-//                                                    open-loop GET .../messages?before=…&limit=50 at a fixed rate; with the
-//                                                    server's pid, its CPU time over the measured window (warm-up excluded)
+//   http <server> <token> <targets> <rate> <seconds> [server pid [postgres pid]]
+//                                                    open-loop GET .../messages?before=…&limit=50 at a fixed rate after a
+//                                                    warm-up of WARMUP_SECONDS (default 30); with the pids, the CPU time of
+//                                                    the server and of PostgreSQL (postmaster and backends) over the
+//                                                    measured window only
 //   sql <connection> <targets> <count> <offset|keyset> the same random pages straight from PostgreSQL, one after another
 // <targets> is a file of "conversationId,lastSequence" lines.
 return args switch
 {
     ["token", var server, var user, var password] => await Token.RunAsync(new Uri(server), user, password),
-    ["http", var server, var token, var targets, var rate, var seconds] =>
-        await HttpLoad.RunAsync(new Uri(server), token, Targets.Read(targets), int.Parse(rate, CultureInfo.InvariantCulture), int.Parse(seconds, CultureInfo.InvariantCulture), null),
-    ["http", var server, var token, var targets, var rate, var seconds, var pid] =>
+    ["http", var server, var token, var targets, var rate, var seconds, .. var pids] when pids.Length <= 2 =>
         await HttpLoad.RunAsync(new Uri(server), token, Targets.Read(targets), int.Parse(rate, CultureInfo.InvariantCulture), int.Parse(seconds, CultureInfo.InvariantCulture),
-            int.Parse(pid, CultureInfo.InvariantCulture)),
+            pids.Length > 0 ? int.Parse(pids[0], CultureInfo.InvariantCulture) : null,
+            pids.Length > 1 ? int.Parse(pids[1], CultureInfo.InvariantCulture) : null),
     ["sql", var connection, var targets, var count, var mode] =>
         await SqlPages.RunAsync(connection, Targets.Read(targets), int.Parse(count, CultureInfo.InvariantCulture), mode),
     _ => Usage(),
@@ -74,21 +75,29 @@ internal static class HttpLoad
     /// that due time, not from when it was actually sent. A stalled server therefore shows up as latency of every request
     /// that should have been sent meanwhile (no coordinated omission).
     /// </summary>
-    public static async Task<int> RunAsync(Uri server, string token, Target[] targets, int rate, int seconds, int? serverPid)
+    public static async Task<int> RunAsync(Uri server, string token, Target[] targets, int rate, int seconds, int? serverPid, int? postgresPid)
     {
         using var handler = new SocketsHttpHandler { MaxConnectionsPerServer = 512, PooledConnectionLifetime = Timeout.InfiniteTimeSpan };
         using var client = new HttpClient(handler) { BaseAddress = server, Timeout = TimeSpan.FromSeconds(30) };
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
 
-        // Warm up (JIT and its tiering, connection pools, caches) outside the measurement: 2,000 requests, 8 at a time.
-        // The server's CPU for one request is only meaningful once its code is fully compiled.
-        await Parallel.ForEachAsync(Enumerable.Range(0, 2000), new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (_, ct) =>
+        // Warm up (JIT and its tiering, connection pools, caches) outside the measurement, 8 requests at a time. The
+        // server's CPU for one request is only meaningful once its code is fully compiled: after 2,000 requests (about
+        // 3 s) the runtime was still compiling (8 % of the server's CPU samples in the JIT, methods still at their
+        // instrumented tier) and a 20 s window measured 1.8-2.2 ms per request where a 60 s one measured 1.36 ms.
+        var warmUp = TimeSpan.FromSeconds(int.TryParse(Environment.GetEnvironmentVariable("WARMUP_SECONDS"), CultureInfo.InvariantCulture, out var w) ? w : 30);
+        var warmUpEnds = Stopwatch.GetTimestamp() + (long)(warmUp.TotalSeconds * Stopwatch.Frequency);
+        await Parallel.ForEachAsync(Enumerable.Range(0, 8), async (_, ct) =>
         {
-            var (t, before) = Targets.Pick(targets);
-            using var response = await client.GetAsync(Url(t, before), ct);
-            response.EnsureSuccessStatusCode();
+            while (Stopwatch.GetTimestamp() < warmUpEnds)
+            {
+                var (t, before) = Targets.Pick(targets);
+                using var response = await client.GetAsync(Url(t, before), ct);
+                response.EnsureSuccessStatusCode();
+            }
         });
         var serverCpuBefore = ServerCpu.Seconds(serverPid);
+        var postgresCpuBefore = ServerCpu.TreeSeconds(postgresPid);
 
         var total = rate * seconds;
         var latencies = new double[total];
@@ -98,20 +107,18 @@ internal static class HttpLoad
         var clock = Stopwatch.StartNew();
         var ticksPerRequest = (double)Stopwatch.Frequency / rate;
         var start = Stopwatch.GetTimestamp();
+        // Requests are started in batches of those due, about once a millisecond: the generator sleeps between batches
+        // instead of spinning (its spin-wait took more CPU than the server at 200-500 requests/s, on the same two
+        // cores). Latency still counts from each request's due time, so starting up to a millisecond late is charged
+        // to the server, not hidden.
         for (var i = 0; i < total; i++)
         {
             var due = start + (long)(i * ticksPerRequest);
-            while (Stopwatch.GetTimestamp() < due)
+            if (Stopwatch.GetTimestamp() < due)
             {
-                var wait = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), due);
-                if (wait > TimeSpan.FromMilliseconds(2))
-                {
-                    await Task.Delay(wait - TimeSpan.FromMilliseconds(1));
-                }
-                else
-                {
-                    Thread.SpinWait(50);
-                }
+                await Task.Delay(Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), due) is var wait && wait > TimeSpan.FromMilliseconds(1)
+                    ? wait
+                    : TimeSpan.FromMilliseconds(1));
             }
 
             var index = i;
@@ -137,6 +144,7 @@ internal static class HttpLoad
 
         await Task.WhenAll(pending);
         var serverCpu = ServerCpu.Seconds(serverPid) - serverCpuBefore;
+        var postgresCpu = ServerCpu.TreeSeconds(postgresPid) - postgresCpuBefore;
         var wall = clock.Elapsed;
         var cpu = Process.GetCurrentProcess().TotalProcessorTime - cpuBefore;
         var achieved = total / Stopwatch.GetElapsedTime(start).TotalSeconds;
@@ -147,6 +155,15 @@ internal static class HttpLoad
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"server CPU in the measured window (warm-up excluded): {serverCpu:F1}s, {serverCpu * 1000 / total:F2} ms per request, {serverCpu / wall.TotalSeconds * 100:F0}% of one core"));
         }
+
+        if (postgresPid is not null)
+        {
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"PostgreSQL CPU in the measured window (warm-up excluded): {postgresCpu:F1}s, {postgresCpu * 1000 / total:F2} ms per request, {postgresCpu / wall.TotalSeconds * 100:F0}% of one core"));
+        }
+
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"load generator CPU in the measured window: {cpu.TotalSeconds:F1}s, {cpu.TotalMilliseconds / total:F2} ms per request"));
 
         return failures == 0 ? 0 : 1;
     }
@@ -322,8 +339,42 @@ internal static class ServerCpu
             return 0;
         }
 
-        var stat = File.ReadAllText($"/proc/{pid}/stat");
-        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-        return (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) / 100.0;
+        var fields = Stat(pid.Value);
+        return fields is null ? 0 : (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) / 100.0;
+    }
+
+    /// <summary>The process and its children (PostgreSQL's postmaster and its backends).</summary>
+    public static double TreeSeconds(int? pid)
+    {
+        if (pid is null)
+        {
+            return 0;
+        }
+
+        var total = Seconds(pid);
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (int.TryParse(Path.GetFileName(dir), CultureInfo.InvariantCulture, out var child) && child != pid
+                && Stat(child) is { } fields && fields[1] == pid.Value.ToString(CultureInfo.InvariantCulture))
+            {
+                total += Seconds(child);
+            }
+        }
+
+        return total;
+    }
+
+    /// <summary>/proc/pid/stat from the field after "(comm)" on (state, ppid, …), or null when the process is gone.</summary>
+    private static string[]? Stat(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            return stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        }
+        catch (IOException)
+        {
+            return null;
+        }
     }
 }
