@@ -439,6 +439,7 @@ public sealed class CallTests(CallLab lab) : IClassFixture<CallLab>, IAsyncLifet
         // call, answered (not a second call, not a busy).
         await b.GetByRole(AriaRole.Button, new() { Name = "Video call", Exact = true }).ClickAsync();
         await Expect(a.GetByRole(AriaRole.Alertdialog, new() { Name = "Incoming call" })).ToBeVisibleAsync();
+        await ScreenshotAsync(a, "desktop-incoming-call.png"); // the card below the header, its call buttons free
         await a.GetByRole(AriaRole.Button, new() { Name = "Video call", Exact = true }).ClickAsync();
         await MediaFlowsAsync(a, "greta");
         await MediaFlowsAsync(b, "gil");
