@@ -11,19 +11,13 @@ namespace ConnText.Desktop.Tests.EndToEnd;
 
 /// <summary>Attachments: upload with progress (tus, in chunks), a message carrying them, image previews and downloads.</summary>
 [Collection(DesktopChromiumGroup.Name)]
-public sealed class AttachmentTests(Chromium chromium) : IAsyncLifetime
+public sealed class AttachmentTests(Chromium chromium) : SignedInDesktopTests(chromium)
 {
-    private SignedInDesktop app = null!;
-
-    public async Task InitializeAsync() => app = await SignedInDesktop.StartAsync(chromium);
-
-    public async Task DisposeAsync() => await app.DisposeAsync();
-
     [Fact]
     public async Task AttachAndSend_ImageAndFile_BobReceivesThemAndAliceSeesPreviewAndDownloads()
     {
-        var page = app.Page;
-        using var bob = (await app.UserAsync("bob")).Api;
+        var page = App.Page;
+        using var bob = (await App.UserAsync("bob")).Api;
         var alice = await SignedInDesktop.FindAsync(bob, "alice");
         var direct = await SignedInDesktop.CreateAsync(bob, new CreateConversationRequest(ConversationKinds.Direct, [alice.Id]));
         await page.Locator("[data-conversation='bob']").ClickAsync(new() { Timeout = 20_000 });
@@ -74,14 +68,14 @@ public sealed class AttachmentTests(Chromium chromium) : IAsyncLifetime
 
         // The list says what was sent, without Markdown.
         await Expect(page.Locator("[data-conversation='bob'] .preview")).ToHaveTextAsync("You: Holiday photo and the report Files: photo.png, report.bin");
-        app.Window.AssertNoProblems("in the window");
+        App.Window.AssertNoProblems("in the window");
     }
 
     [Fact]
     public async Task ImageFromOthers_ShowsAsThumbnailOpeningTheFullImage()
     {
-        var page = app.Page;
-        using var bob = (await app.UserAsync("bob")).Api;
+        var page = App.Page;
+        using var bob = (await App.UserAsync("bob")).Api;
         var alice = await SignedInDesktop.FindAsync(bob, "alice");
         var direct = await SignedInDesktop.CreateAsync(bob, new CreateConversationRequest(ConversationKinds.Direct, [alice.Id]));
         using var content = new ByteArrayContent(SettingsTests.Png(1200, 600, new Rgba32(10, 160, 90)));
@@ -107,6 +101,6 @@ public sealed class AttachmentTests(Chromium chromium) : IAsyncLifetime
         using var original = SixLabors.ImageSharp.Image.Load(await full.BodyAsync());
         Assert.Equal(1200, original.Width);
         await Expect(page.Locator("[data-conversation='bob'] .preview")).ToHaveTextAsync("bob: File: wide.png");
-        app.Window.AssertNoProblems("in the window");
+        App.Window.AssertNoProblems("in the window");
     }
 }

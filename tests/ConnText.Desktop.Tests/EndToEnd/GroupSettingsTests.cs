@@ -10,22 +10,16 @@ namespace ConnText.Desktop.Tests.EndToEnd;
 
 /// <summary>Group settings and members, driven from the window, checked on the server.</summary>
 [Collection(DesktopChromiumGroup.Name)]
-public sealed class GroupSettingsTests(Chromium chromium) : IAsyncLifetime
+public sealed class GroupSettingsTests(Chromium chromium) : SignedInDesktopTests(chromium)
 {
-    private SignedInDesktop app = null!;
-
-    public async Task InitializeAsync() => app = await SignedInDesktop.StartAsync(chromium);
-
-    public async Task DisposeAsync() => await app.DisposeAsync();
-
     [Fact]
     public async Task Owner_RenamesAddsRemovesPromotesHandsOverAndLeaves_ServerAgreesAndRefusalsAreShown()
     {
-        var page = app.Page;
-        using var alice = await SignedInUsers.SignInAsync(app.Server, "alice");
-        using var carol = (await app.UserAsync("carol")).Api;
+        var page = App.Page;
+        using var alice = await SignedInUsers.SignInAsync(App.Server, "alice");
+        using var carol = (await App.UserAsync("carol")).Api;
         var carolUser = await SignedInDesktop.FindAsync(carol, "carol");
-        await SignedInUsers.RegisterAsync(app.Server, "dave");
+        await SignedInUsers.RegisterAsync(App.Server, "dave");
         var group = await SignedInDesktop.CreateAsync(alice, new CreateConversationRequest(ConversationKinds.Group, [carolUser.Id], "Trip"));
 
         await page.Locator("[data-conversation='Trip']").ClickAsync(new() { Timeout = 20_000 });
@@ -77,14 +71,14 @@ public sealed class GroupSettingsTests(Chromium chromium) : IAsyncLifetime
         Assert.DoesNotContain((await GetAsync(carol, group.Id)).Members, m => m.Username == "alice");
         await Task.Delay(2500); // A list refresh does not bring it back.
         await Expect(page.Locator("[data-conversation='Summer trip']")).ToHaveCountAsync(0);
-        app.Window.AssertNoProblems("in the window");
+        App.Window.AssertNoProblems("in the window");
     }
 
     [Fact]
     public async Task Member_SeesNoManagementControls()
     {
-        var page = app.Page;
-        using var bob = (await app.UserAsync("bob")).Api;
+        var page = App.Page;
+        using var bob = (await App.UserAsync("bob")).Api;
         var alice = await SignedInDesktop.FindAsync(bob, "alice");
         await SignedInDesktop.CreateAsync(bob, new CreateConversationRequest(ConversationKinds.Group, [alice.Id], "Book club", "Dune"));
 
@@ -96,7 +90,7 @@ public sealed class GroupSettingsTests(Chromium chromium) : IAsyncLifetime
         await Expect(page.GetByLabel("Find people to add")).ToHaveCountAsync(0);
         await Expect(page.Locator(".member-actions button")).ToHaveCountAsync(0);
         await Expect(page.GetByRole(AriaRole.Button, new() { Name = "Leave group" })).ToBeEnabledAsync();
-        app.Window.AssertNoProblems("in the window");
+        App.Window.AssertNoProblems("in the window");
     }
 
     private static async Task<ConversationResponse> GetAsync(HttpClient api, Guid id) =>

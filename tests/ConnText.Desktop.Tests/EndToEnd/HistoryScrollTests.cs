@@ -8,19 +8,13 @@ namespace ConnText.Desktop.Tests.EndToEnd;
 
 /// <summary>Infinite scroll back: scrolling to the top of a long history loads older pages without a click.</summary>
 [Collection(DesktopChromiumGroup.Name)]
-public sealed class HistoryScrollTests(Chromium chromium) : IAsyncLifetime
+public sealed class HistoryScrollTests(Chromium chromium) : SignedInDesktopTests(chromium)
 {
-    private SignedInDesktop app = null!;
-
-    public async Task InitializeAsync() => app = await SignedInDesktop.StartAsync(chromium);
-
-    public async Task DisposeAsync() => await app.DisposeAsync();
-
     [Fact]
     public async Task ScrollingToTheTop_LoadsOlderPages_UntilTheBeginning()
     {
-        var page = app.Page;
-        using var bob = (await app.UserAsync("bob")).Api;
+        var page = App.Page;
+        using var bob = (await App.UserAsync("bob")).Api;
         var alice = await SignedInDesktop.FindAsync(bob, "alice");
         var direct = await SignedInDesktop.CreateAsync(bob, new CreateConversationRequest(ConversationKinds.Direct, [alice.Id]));
         for (var i = 1; i <= 130; i++)
@@ -49,6 +43,6 @@ public sealed class HistoryScrollTests(Chromium chromium) : IAsyncLifetime
         await Expect(messages).ToHaveCountAsync(130);
         await Expect(page.GetByText("This is the beginning of the conversation.")).ToBeVisibleAsync();
         await Expect(page.Locator(".load-older")).ToHaveCountAsync(0);
-        app.Window.AssertNoProblems("while scrolling back");
+        App.Window.AssertNoProblems("while scrolling back");
     }
 }

@@ -10,20 +10,14 @@ namespace ConnText.Desktop.Tests.EndToEnd;
 
 /// <summary>Per-conversation mute (the server's setting) in the chat header and the list; list previews as plain text.</summary>
 [Collection(DesktopChromiumGroup.Name)]
-public sealed class MuteAndPreviewTests(Chromium chromium) : IAsyncLifetime
+public sealed class MuteAndPreviewTests(Chromium chromium) : SignedInDesktopTests(chromium)
 {
-    private SignedInDesktop app = null!;
-
-    public async Task InitializeAsync() => app = await SignedInDesktop.StartAsync(chromium);
-
-    public async Task DisposeAsync() => await app.DisposeAsync();
-
     [Fact]
     public async Task Mute_FromTheChatHeader_IsStoredOnTheServerAndShownInTheList()
     {
-        var page = app.Page;
-        using var bob = (await app.UserAsync("bob")).Api;
-        using var alice = await SignedInUsers.SignInAsync(app.Server, "alice");
+        var page = App.Page;
+        using var bob = (await App.UserAsync("bob")).Api;
+        using var alice = await SignedInUsers.SignInAsync(App.Server, "alice");
         var aliceUser = await SignedInDesktop.FindAsync(bob, "alice");
         var direct = await SignedInDesktop.CreateAsync(bob, new CreateConversationRequest(ConversationKinds.Direct, [aliceUser.Id]));
         await SignedInDesktop.SendAsync(bob, direct.Id, "The **release** is _today_, see [the notes](https://example.org/notes) and `v2`");
@@ -56,6 +50,6 @@ public sealed class MuteAndPreviewTests(Chromium chromium) : IAsyncLifetime
         muted.EnsureSuccessStatusCode();
         await Expect(mute).ToHaveAttributeAsync("aria-pressed", "true");
         await Expect(item.Locator("[data-testid=muted]")).ToBeVisibleAsync();
-        app.Window.AssertNoProblems("in the window");
+        App.Window.AssertNoProblems("in the window");
     }
 }

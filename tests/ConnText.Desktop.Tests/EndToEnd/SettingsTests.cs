@@ -14,19 +14,13 @@ namespace ConnText.Desktop.Tests.EndToEnd;
 
 /// <summary>Profile and settings: name, status, picture, theme, do not disturb, and the signed-in devices.</summary>
 [Collection(DesktopChromiumGroup.Name)]
-public sealed class SettingsTests(Chromium chromium) : IAsyncLifetime
+public sealed class SettingsTests(Chromium chromium) : SignedInDesktopTests(chromium)
 {
-    private SignedInDesktop app = null!;
-
-    public async Task InitializeAsync() => app = await SignedInDesktop.StartAsync(chromium);
-
-    public async Task DisposeAsync() => await app.DisposeAsync();
-
     [Fact]
     public async Task Profile_NameStatusPictureThemeAndDoNotDisturb_AreSavedWhereTheyBelong()
     {
-        var page = app.Page;
-        using var alice = await SignedInUsers.SignInAsync(app.Server, "alice");
+        var page = App.Page;
+        using var alice = await SignedInUsers.SignInAsync(App.Server, "alice");
         await page.GetByRole(AriaRole.Button, new() { Name = "Profile and settings" }).ClickAsync();
         await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Profile and settings" })).ToBeVisibleAsync();
 
@@ -67,15 +61,15 @@ public sealed class SettingsTests(Chromium chromium) : IAsyncLifetime
         await Expect(page.GetByRole(AriaRole.Checkbox, new() { Name = "Do not disturb" })).ToBeCheckedAsync();
         await page.GetByRole(AriaRole.Checkbox, new() { Name = "Do not disturb" }).UncheckAsync();
         await WaitSettingAsync("notifications.doNotDisturb", "false");
-        app.Window.AssertNoProblems("in the window");
+        App.Window.AssertNoProblems("in the window");
     }
 
     [Fact]
     public async Task Sessions_SignOutOneThenAllOthers_ThoseDevicesAreRefusedThisOneKeepsWorking()
     {
-        var page = app.Page;
-        using var phone = await SignedInUsers.SignInAsync(app.Server, "alice");
-        using var laptop = await SignedInUsers.SignInAsync(app.Server, "alice");
+        var page = App.Page;
+        using var phone = await SignedInUsers.SignInAsync(App.Server, "alice");
+        using var laptop = await SignedInUsers.SignInAsync(App.Server, "alice");
         await page.GetByRole(AriaRole.Button, new() { Name = "Profile and settings" }).ClickAsync();
 
         var devices = page.Locator("li.session");
@@ -102,7 +96,7 @@ public sealed class SettingsTests(Chromium chromium) : IAsyncLifetime
         await page.GetByRole(AriaRole.Button, new() { Name = "Save profile" }).ClickAsync();
         await Expect(page.Locator(".panel [role=status]")).ToHaveTextAsync("Profile saved.");
         await Expect(DesktopWindow.Connection(page)).ToHaveAttributeAsync("data-state", "online");
-        app.Window.AssertNoProblems("in the window");
+        App.Window.AssertNoProblems("in the window");
     }
 
     internal static byte[] Png(int width, int height, Rgba32 color)
@@ -152,7 +146,7 @@ public sealed class SettingsTests(Chromium chromium) : IAsyncLifetime
 
     private async Task<string?> ReadSettingAsync(string key)
     {
-        var store = Directory.GetFiles(Path.Combine(app.Desktop.DataDirectory, "accounts"), "store.db", SearchOption.AllDirectories).Single();
+        var store = Directory.GetFiles(Path.Combine(App.Desktop.DataDirectory, "accounts"), "store.db", SearchOption.AllDirectories).Single();
         await using var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = store, Mode = SqliteOpenMode.ReadOnly, Pooling = false }.ToString());
         await connection.OpenAsync();
         await using var command = connection.CreateCommand();

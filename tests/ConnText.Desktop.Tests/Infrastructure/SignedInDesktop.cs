@@ -91,3 +91,25 @@ public sealed class SignedInDesktop : IAsyncDisposable
         }
     }
 }
+
+/// <summary>
+/// Base of the end-to-end test classes that each test starts from a fresh <see cref="SignedInDesktop"/> (a new server,
+/// desktop and window per test, so no test sees another's data).
+/// </summary>
+public abstract class SignedInDesktopTests(Chromium chromium) : IAsyncLifetime
+{
+    private SignedInDesktop? app;
+
+    /// <summary>The test's server, desktop and signed-in window.</summary>
+    protected SignedInDesktop App => app ?? throw new InvalidOperationException("Not started yet.");
+
+    public async Task InitializeAsync() => app = await SignedInDesktop.StartAsync(chromium);
+
+    public async Task DisposeAsync()
+    {
+        if (app is not null)
+        {
+            await app.DisposeAsync();
+        }
+    }
+}
