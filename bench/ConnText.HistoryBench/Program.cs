@@ -339,8 +339,7 @@ internal static class ServerCpu
             return 0;
         }
 
-        var fields = Stat(pid.Value);
-        return fields is null ? 0 : (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) / 100.0;
+        return Stat(pid.Value) is { } fields ? CpuSeconds(fields) : 0;
     }
 
     /// <summary>The process and its children (PostgreSQL's postmaster and its backends).</summary>
@@ -357,12 +356,16 @@ internal static class ServerCpu
             if (int.TryParse(Path.GetFileName(dir), CultureInfo.InvariantCulture, out var child) && child != pid
                 && Stat(child) is { } fields && fields[1] == pid.Value.ToString(CultureInfo.InvariantCulture))
             {
-                total += Seconds(child);
+                total += CpuSeconds(fields);
             }
         }
 
         return total;
     }
+
+    /// <summary>utime + stime (fields 14 and 15 of /proc/pid/stat, in 1/100 s).</summary>
+    private static double CpuSeconds(string[] fields) =>
+        (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) / 100.0;
 
     /// <summary>/proc/pid/stat from the field after "(comm)" on (state, ppid, …), or null when the process is gone.</summary>
     private static string[]? Stat(int pid)
