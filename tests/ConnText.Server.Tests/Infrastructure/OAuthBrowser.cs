@@ -119,6 +119,23 @@ public sealed partial class OAuthBrowser : IDisposable
         return await browser.PostAsync(new Uri(page.RequestMessage!.RequestUri!, action), content);
     }
 
+    /// <summary>
+    /// A port for the app's loopback redirect that is not a server's: a redirect to a known server's authority is
+    /// followed, so an app port equal to the server's port (test servers also take free ports in this range) sent the
+    /// browser to the server's /oauth/callback, a 404 (seen once in CI).
+    /// </summary>
+    private int AppPort()
+    {
+        while (true)
+        {
+            var port = System.Security.Cryptography.RandomNumberGenerator.GetInt32(20000, 60000);
+            if (!IsKnownServer(new Uri(LoopbackRedirect(port))))
+            {
+                return port;
+            }
+        }
+    }
+
     private bool IsKnownServer(Uri uri) =>
         uri.Authority == Server.Authority || OtherServers.Any(other => other.Authority == uri.Authority);
 
@@ -256,7 +273,7 @@ public sealed partial class OAuthBrowser : IDisposable
     /// <summary>Signs in from scratch and returns the token response.</summary>
     public async Task<TokenSet> SignInAsync(string username, string password, int? port = null)
     {
-        var redirect = LoopbackRedirect(port ?? System.Security.Cryptography.RandomNumberGenerator.GetInt32(20000, 60000));
+        var redirect = LoopbackRedirect(port ?? AppPort());
         var verifier = NewVerifier();
         var code = await SignInForCodeAsync(username, password, redirect, verifier);
         var (status, body) = await RedeemAsync(code, redirect, verifier);
