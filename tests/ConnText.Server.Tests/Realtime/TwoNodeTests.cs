@@ -124,6 +124,10 @@ public sealed class TwoNodeTests(ITestOutputHelper output) : IAsyncLifetime
         using var bobOnB = await SignedInUsers.SignInAsync(nodeB.Address, "bob");
         var group = await aliceOnA.CreateGroupAsync("race", await bobOnB.MyIdAsync());
         var watcher = await ConnectAsync(nodeA, aliceOnA);
+        // The handshake completes before the server has read the connection's memberships; a push committed in
+        // between reaches the client through Sync, as the app does after every connect. The hub runs invocations only
+        // after that read, so this Sync also means every later push reaches the watcher.
+        Assert.Empty((await watcher.Connection.InvokeAsync<ConversationEventPageResponse>("Sync", group.Id, 0L)).Items);
 
         const int perSender = 4;
         var senders = Enumerable.Range(0, 50).Select(async i =>
