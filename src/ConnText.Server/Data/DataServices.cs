@@ -20,7 +20,7 @@ internal static class DataServices
             case DatabaseProvider.Sqlite:
                 connectionString = SqliteConnectionString(connectionString, host.ResolvedDataDirectory);
                 var busyTimeout = new SqliteBusyTimeout(new SqliteConnectionStringBuilder(connectionString).DefaultTimeout * 1000);
-                services.AddDbContext<ConnTextDbContext, SqliteConnTextDbContext>(o => o.UseSqlite(connectionString).AddInterceptors(busyTimeout));
+                services.AddDbContextPool<ConnTextDbContext, SqliteConnTextDbContext>(o => o.UseSqlite(connectionString).AddInterceptors(busyTimeout));
                 break;
 
             case DatabaseProvider.Postgres:
@@ -31,7 +31,7 @@ internal static class DataServices
                 }
 
                 connectionString = PostgresConnectionString(connectionString);
-                services.AddDbContext<ConnTextDbContext, PostgresConnTextDbContext>(o =>
+                services.AddDbContextPool<ConnTextDbContext, PostgresConnTextDbContext>(o =>
                     o.UseNpgsql(connectionString, npgsql => npgsql.EnableRetryOnFailure(3)));
                 break;
         }
@@ -40,10 +40,20 @@ internal static class DataServices
     }
 
     /// <summary>
-    /// Statements the server runs over and over (a history page, a token look-up, a send) are prepared on each pooled
-    /// connection after a few uses, so PostgreSQL parses and plans them once instead of on every request
-    /// (docs/performance.md, "History paging"). A connection string that sets <c>Max Auto Prepare</c> itself keeps its
-    /// value: <c>Max Auto Prepare=0</c> turns this off, e.g. behind a pooler that does not support prepared statements.
+    /// The server's defaults for its PostgreSQL connections, each applied only when the connection string does not set
+    /// that keyword itself (in any spelling Npgsql accepts):
+    /// <list type="bullet">
+    /// <item><c>Max Auto Prepare=100</c>: statements the server runs over and over (a history page, a token look-up, a
+    /// send) are prepared on each pooled connection after a few uses, so PostgreSQL parses and plans them once instead
+    /// of on every request. <c>Max Auto Prepare=0</c> turns this off, e.g. behind a pooler that does not support
+    /// prepared statements.</item>
+    /// <item><c>No Reset On Close=true</c>: a connection going back to Npgsql's pool is not reset. With prepared
+    /// statements Npgsql cannot reset by <c>DISCARD ALL</c> and instead sends six statements (<c>RESET ALL</c>,
+    /// <c>CLOSE ALL</c>, <c>UNLISTEN *</c>, …) ahead of the next query, for every open of every request. The server
+    /// leaves no session state behind (no <c>SET</c>, <c>LISTEN</c>, temporary tables or session advisory locks), so
+    /// there is nothing to reset.</item>
+    /// </list>
+    /// docs/performance.md ("History paging") has the figures; ADR 0002 the reasons.
     /// </summary>
     internal static string PostgresConnectionString(string configured)
     {
@@ -57,10 +67,17 @@ internal static class DataServices
             throw new StartupException("ConnectionStrings:Default", $"not a valid PostgreSQL connection string ({ex.Message}).", ex);
         }
 
-        var keys = new System.Data.Common.DbConnectionStringBuilder { ConnectionString = configured }.Keys.Cast<string>();
-        if (!keys.Any(k => k.Replace(" ", "", StringComparison.Ordinal).Equals("MaxAutoPrepare", StringComparison.OrdinalIgnoreCase)))
+        var written = new System.Data.Common.DbConnectionStringBuilder { ConnectionString = configured }.Keys.Cast<string>()
+            .Select(k => k.Replace(" ", "", StringComparison.Ordinal))
+            .ToHashSet(StringComparer.OrdinalIgnoreCase);
+        if (!written.Contains("MaxAutoPrepare"))
         {
             builder.MaxAutoPrepare = AutoPreparedStatements;
+        }
+
+        if (!written.Contains("NoResetOnClose"))
+        {
+            builder.NoResetOnClose = true;
         }
 
         return builder.ConnectionString;

@@ -35,4 +35,11 @@ public sealed class PostgresConnectionTests
     [InlineData("Host=db;Username=conntext;maxautoprepare=7", 7)]
     public void MaxAutoPrepare_DefaultsOn_ButTheConnectionStringDecides(string configured, int expected) =>
         Assert.Equal(expected, new NpgsqlConnectionStringBuilder(DataServices.PostgresConnectionString(configured)).MaxAutoPrepare);
+
+    [Theory]
+    [InlineData("Host=db;Username=conntext", true)]
+    [InlineData("Host=db;Username=conntext;No Reset On Close=false", false)]
+    [InlineData("Host=db;Username=conntext;noresetonclose=false", false)]
+    public void NoResetOnClose_DefaultsOn_ButTheConnectionStringDecides(string configured, bool expected) =>
+        Assert.Equal(expected, new NpgsqlConnectionStringBuilder(DataServices.PostgresConnectionString(configured)).NoResetOnClose);
 }
