@@ -51,24 +51,7 @@ internal sealed partial class PersonalAccessTokenHandler(
 
         var now = time.GetUtcNow();
         var hash = Hash(token);
-        // One round trip, nothing tracked: the token, its user and the user's roles. This runs on every request and
-        // every hub connect made with a token, so it is kept to what the principal needs.
-        var entry = await db.PersonalAccessTokens.AsNoTracking()
-            .Where(t => t.SecretHash == hash)
-            .Select(t => new
-            {
-                t.Id,
-                t.UserId,
-                t.Scopes,
-                t.ExpiresAt,
-                t.RevokedAt,
-                t.LastUsedAt,
-                t.User!.UserName,
-                t.User.DisplayName,
-                t.User.IsDisabled,
-                Roles = db.UserRoles.Where(ur => ur.UserId == t.UserId).Join(db.Roles, ur => ur.RoleId, r => r.Id, (ur, r) => r.Name).ToList(),
-            })
-            .FirstOrDefaultAsync(Context.RequestAborted);
+        var entry = await FindToken.For(db)(db, hash, Context.RequestAborted);
         if (entry is null || entry.RevokedAt is not null || entry.ExpiresAt <= now || entry.IsDisabled)
         {
             return AuthenticateResult.Fail("The token is unknown, revoked or expired.");
@@ -86,6 +69,23 @@ internal sealed partial class PersonalAccessTokenHandler(
         identity.SetClaims(Claims.Role, [.. entry.Roles.OfType<string>()]);
         return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName));
     }
+
+    /// <summary>What authenticating with a token needs: the token, its user and the user's roles.</summary>
+    private sealed record TokenEntry(
+        Guid Id, Guid UserId, string Scopes, DateTimeOffset ExpiresAt, DateTimeOffset? RevokedAt, DateTimeOffset? LastUsedAt,
+        string? UserName, string DisplayName, bool IsDisabled, List<string?> Roles);
+
+    // One round trip, nothing tracked. This runs on every request and every hub connect made with a token, so it is
+    // compiled once: EF then no longer walks the expression tree on every call to extract parameters and find the
+    // cached query (docs/performance.md, "History paging").
+    private static readonly PerModelQuery<Func<ConnTextDbContext, byte[], CancellationToken, Task<TokenEntry?>>> FindToken = new(() =>
+        EF.CompileAsyncQuery((ConnTextDbContext db, byte[] hash, CancellationToken cancellationToken) => db.PersonalAccessTokens
+            .AsNoTracking()
+            .Where(t => t.SecretHash == hash)
+            .Select(t => new TokenEntry(
+                t.Id, t.UserId, t.Scopes, t.ExpiresAt, t.RevokedAt, t.LastUsedAt, t.User!.UserName, t.User.DisplayName, t.User.IsDisabled,
+                db.UserRoles.Where(ur => ur.UserId == t.UserId).Join(db.Roles, ur => ur.RoleId, r => r.Id, (ur, r) => r.Name).ToList()))
+            .FirstOrDefault()));
 
     /// <summary>
     /// Writes the last use at most once per <see cref="AccessTokensOptions.LastUsedWriteIntervalMinutes"/>: compared in

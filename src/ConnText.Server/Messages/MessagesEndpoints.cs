@@ -243,35 +243,15 @@ internal static class MessagesEndpoints
         }
 
         var me = caller.UserId();
-        // The membership check rides in the page query (an uncorrelated EXISTS the database evaluates once): a member's
-        // non-empty page costs one round trip less. Only an empty page needs the separate check, to tell a non-member
-        // (404) from an empty conversation.
-        var messages = db.Messages.AsNoTracking().Where(m => m.ConversationId == conversationId
-            && db.ConversationMembers.Any(cm => cm.ConversationId == conversationId && cm.UserId == me));
-        IQueryable<Message> ordered;
-        if (after is { } a)
+        var rows = new List<PageRow>(limit + 1);
+        var query = after is { } a
+            ? PageAfter.For(db)(db, conversationId, me, a, limit + 1)
+            : PageBefore.For(db)(db, conversationId, me, before ?? long.MaxValue, limit + 1);
+        await foreach (var row in query.WithCancellation(cancellationToken))
         {
-            ordered = messages.Where(m => m.Sequence > a).OrderBy(m => m.Sequence);
-        }
-        else
-        {
-            if (before is { } b)
-            {
-                messages = messages.Where(m => m.Sequence < b);
-            }
-
-            ordered = messages.OrderByDescending(m => m.Sequence);
+            rows.Add(row);
         }
 
-        // Whether each message has reactions, mentions or attachments comes with the page (three EXISTS probes on the
-        // tables' primary keys): the look-ups that follow only run for the messages that have any.
-        var rows = await ordered.Take(limit + 1)
-            .Select(m => new PageRow(
-                m,
-                db.MessageReactions.Any(r => r.MessageId == m.Id),
-                db.MessageMentions.Any(x => x.MessageId == m.Id),
-                db.MessageAttachments.Any(x => x.MessageId == m.Id)))
-            .ToListAsync(cancellationToken);
         if (rows.Count == 0 && await Membership.FindAsync(db, conversationId, me, cancellationToken) is null)
         {
             return Membership.NotFound();
@@ -288,6 +268,40 @@ internal static class MessagesEndpoints
 
     /// <summary>A message of a history page and whether it has reactions, mentions or attachments.</summary>
     private sealed record PageRow(Message Message, bool Reacted, bool Mentioning, bool Attaching);
+
+    // The page queries, newest first below a sequence (long.MaxValue: the newest page) or oldest first above one.
+    // - The membership check rides in the query (an uncorrelated EXISTS the database evaluates once): a member's
+    //   non-empty page costs one round trip less. Only an empty page needs the separate check, to tell a non-member
+    //   (404) from an empty conversation.
+    // - Whether each message has reactions, mentions or attachments comes with the page (three EXISTS probes on the
+    //   tables' primary keys): the look-ups that follow only run for the messages that have any.
+    // - Compiled once: EF no longer walks the expression tree on every page to extract parameters and find the cached
+    //   query (docs/performance.md, "History paging").
+    private static readonly PerModelQuery<Func<ConnTextDbContext, Guid, Guid, long, int, IAsyncEnumerable<PageRow>>> PageBefore = new(() =>
+        EF.CompileAsyncQuery((ConnTextDbContext db, Guid conversationId, Guid me, long before, int take) =>
+            db.Messages.AsNoTracking()
+                .Where(m => m.ConversationId == conversationId && m.Sequence < before
+                    && db.ConversationMembers.Any(cm => cm.ConversationId == conversationId && cm.UserId == me))
+                .OrderByDescending(m => m.Sequence)
+                .Take(take)
+                .Select(m => new PageRow(
+                    m,
+                    db.MessageReactions.Any(r => r.MessageId == m.Id),
+                    db.MessageMentions.Any(x => x.MessageId == m.Id),
+                    db.MessageAttachments.Any(x => x.MessageId == m.Id)))));
+
+    private static readonly PerModelQuery<Func<ConnTextDbContext, Guid, Guid, long, int, IAsyncEnumerable<PageRow>>> PageAfter = new(() =>
+        EF.CompileAsyncQuery((ConnTextDbContext db, Guid conversationId, Guid me, long after, int take) =>
+            db.Messages.AsNoTracking()
+                .Where(m => m.ConversationId == conversationId && m.Sequence > after
+                    && db.ConversationMembers.Any(cm => cm.ConversationId == conversationId && cm.UserId == me))
+                .OrderBy(m => m.Sequence)
+                .Take(take)
+                .Select(m => new PageRow(
+                    m,
+                    db.MessageReactions.Any(r => r.MessageId == m.Id),
+                    db.MessageMentions.Any(x => x.MessageId == m.Id),
+                    db.MessageAttachments.Any(x => x.MessageId == m.Id)))));
 
     private static async Task<Results<Ok<MessageResponse>, ValidationProblem, ProblemHttpResult>> EditAsync(
         Guid conversationId, Guid messageId, EditMessageRequest request, ClaimsPrincipal caller, ConnTextDbContext db,
