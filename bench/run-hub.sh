@@ -5,10 +5,14 @@
 #
 #   bash bench/run-hub.sh [--scenario all|fanout|idle|rest|storm] [--connections 10000] [--room-size 100]
 #                         [--rates 10,25,50,100,200] [--duration 20] [--warmup 5] [--protocol json|messagepack]
-#                         [--postgres] [--idle-connections 19000] [--out DIR] [--update-docs]
+#                         [--postgres] [--idle-connections 19000] [--idle-gcdump] [--out DIR] [--update-docs]
+#                         [--server-env 'VAR=value VAR2=value'] (environment of the ConnText server only, for A/B runs)
 #                         [--rest-users 1000] [--rest-rates 20,50,100] [--login-rates 2,5,10]
 #                         [--storm-connections 2000] [--storm-chat-rates 20] [--storm-rate 20] [--cold-storm]
 #   "all" is fanout + idle (the long hub runs); rest and storm run only when asked for.
+#   --idle-gcdump: with every connection open, also takes a heap snapshot of the server with dotnet-gcdump (installed
+#   as a .NET tool when missing; it runs a full GC first), keeps its report (largest types) in DIR/idle-gcdump.txt and
+#   adds the server's RSS after that collection as a last point.
 #
 # Everything runs on loopback: the server (Release build, temporary data directory) on 127.0.0.1/127.0.0.2,
 # the relay on 127.0.0.1, the load generator beside them (same cores: the CPU of each is recorded).
@@ -20,7 +24,7 @@ root=$(pwd)
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
 scenario=all connections=10000 room_size=100 rates=10,25,50,100,200 duration=20 warmup=5 protocol=json
-postgres=0 idle_connections=19000 out="" update_docs=0
+postgres=0 idle_connections=19000 idle_gcdump=0 out="" update_docs=0 server_env=""
 rest_users=1000 rest_rates=20,50,100 login_rates=2,5,10 storm_connections=2000 storm_chat_rates=20 storm_rate=20 storm_warmup=true
 while [ $# -gt 0 ]; do
   case $1 in
@@ -33,6 +37,8 @@ while [ $# -gt 0 ]; do
     --protocol) protocol=$2; shift 2 ;;
     --postgres) postgres=1; shift ;;
     --idle-connections) idle_connections=$2; shift 2 ;;
+    --idle-gcdump) idle_gcdump=1; shift ;;
+    --server-env) server_env=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
     --update-docs) update_docs=1; shift ;;
     --rest-users) rest_users=$2; shift 2 ;;
@@ -110,9 +116,9 @@ loadtest() { dotnet "$tmp/loadtest/ConnText.LoadTest.dll" "$@"; }
   echo "loadavg_at_start=$(cut -d' ' -f1-3 /proc/loadavg)"
   echo "open_files_limit=$(ulimit -n)"
   case $scenario in
-    rest) echo "command=bench/run-hub.sh --scenario rest --rest-users $rest_users --rest-rates $rest_rates --login-rates $login_rates --duration $duration --warmup $warmup$([ $postgres -eq 1 ] && echo ' --postgres')" ;;
-    storm) echo "command=bench/run-hub.sh --scenario storm --storm-connections $storm_connections --room-size $room_size --storm-chat-rates $storm_chat_rates --storm-rate $storm_rate$([ $storm_warmup = false ] && echo ' --cold-storm') --duration $duration --warmup $warmup --protocol $protocol$([ $postgres -eq 1 ] && echo ' --postgres')" ;;
-    *) echo "command=bench/run-hub.sh --scenario $scenario --connections $connections --room-size $room_size --rates $rates --duration $duration --warmup $warmup --protocol $protocol --idle-connections $idle_connections$([ $postgres -eq 1 ] && echo ' --postgres')" ;;
+    rest) echo "command=bench/run-hub.sh --scenario rest --rest-users $rest_users --rest-rates $rest_rates --login-rates $login_rates --duration $duration --warmup $warmup$([ $postgres -eq 1 ] && echo ' --postgres')$([ -n "$server_env" ] && echo " --server-env '$server_env'")" ;;
+    storm) echo "command=bench/run-hub.sh --scenario storm --storm-connections $storm_connections --room-size $room_size --storm-chat-rates $storm_chat_rates --storm-rate $storm_rate$([ $storm_warmup = false ] && echo ' --cold-storm') --duration $duration --warmup $warmup --protocol $protocol$([ $postgres -eq 1 ] && echo ' --postgres')$([ -n "$server_env" ] && echo " --server-env '$server_env'")" ;;
+    *) echo "command=bench/run-hub.sh --scenario $scenario --connections $connections --room-size $room_size --rates $rates --duration $duration --warmup $warmup --protocol $protocol --idle-connections $idle_connections$([ $postgres -eq 1 ] && echo ' --postgres')$([ -n "$server_env" ] && echo " --server-env '$server_env'")" ;;
   esac
 } | tee "$out/machine-$scenario.txt"
 
@@ -138,7 +144,9 @@ start_conntext() {
   loadtest seed --provider "$(tr '[:upper:]' '[:lower:]' <<<"$provider")" --connection "$cs" --users "$users" \
     --room-size "$room_size" --tokens-out "$tokens" --mark-tokens-used true
   server_port=$(free_port)
-  (cd "$data" && exec dotnet "$tmp/server/ConnText.Server.dll" "${settings[@]}" \
+  local extra_env=()
+  read -r -a extra_env <<<"$server_env"
+  (cd "$data" && exec env "${extra_env[@]}" dotnet "$tmp/server/ConnText.Server.dll" "${settings[@]}" \
     --urls="http://127.0.0.1:$server_port;http://127.0.0.2:$server_port" >"$data/server.log" 2>&1) &
   server_pid=$!
   pids+=("$server_pid")
@@ -238,6 +246,15 @@ if [ "$scenario" = all ] || [ "$scenario" = idle ]; then
     points="$points,{\"open\":$((open1 + open2)),\"rssMiB\":$(rss)}"
     echo "part $part: $(cat "$tmp/ready-$part") (open failed seconds generator-RSS-MiB); server RSS $(rss) MiB"
   done
+  if [ "$idle_gcdump" -eq 1 ]; then
+    gcdump=$(command -v dotnet-gcdump || echo "$HOME/.dotnet/tools/dotnet-gcdump")
+    [ -x "$gcdump" ] || dotnet tool install -g dotnet-gcdump >/dev/null
+    "$gcdump" collect -p "$server_pid" -o "$out/idle.gcdump" >/dev/null
+    "$gcdump" report "$out/idle.gcdump" >"$out/idle-gcdump.txt"
+    sleep 5
+    points="$points,{\"open\":$((open1 + open2)),\"rssMiB\":$(rss),\"afterFullGc\":true}"
+    echo "after a full GC (dotnet-gcdump): server RSS $(rss) MiB; largest types in $out/idle-gcdump.txt"
+  fi
   echo "{\"connections\":$idle_connections,\"processes\":2,\"points\":[$points]}" >"$out/idle.json"
   for pid in "${pids[@]}"; do stop_pid "$pid"; done # the two idle processes (and anything else still running)
   stop_server

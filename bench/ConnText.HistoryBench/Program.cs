@@ -81,37 +81,77 @@ internal static class HttpLoad
         using var client = new HttpClient(handler) { BaseAddress = server, Timeout = TimeSpan.FromSeconds(30) };
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
 
-        // Warm up (JIT and its tiering, connection pools, caches) outside the measurement, 8 requests at a time. The
-        // server's CPU for one request is only meaningful once its code is fully compiled: after 2,000 requests (about
-        // 3 s) the runtime was still compiling (8 % of the server's CPU samples in the JIT, methods still at their
-        // instrumented tier) and a 20 s window measured 1.8-2.2 ms per request where a 60 s one measured 1.36 ms.
+        // Warm up (JIT and its tiering, connection pools, caches) outside the measurement. The server's CPU for one
+        // request is only meaningful once its code is fully compiled: after 2,000 requests (about 3 s) the runtime was
+        // still compiling (8 % of the server's CPU samples in the JIT, methods still at their instrumented tier) and a
+        // 20 s window measured 1.8-2.2 ms per request where a 60 s one measured 1.36 ms. First 8 requests at a time,
+        // then the last 10 s (or a third) open loop at the measured rate: going from 8 requests in flight straight to
+        // 1,000/s made the client open hundreds of connections and the server's thread pool grow within the measured
+        // window, and its first 4-5 s were a backlog (p99 per second 1,037 ms, then 10-27 ms for the rest).
         var warmUp = TimeSpan.FromSeconds(int.TryParse(Environment.GetEnvironmentVariable("WARMUP_SECONDS"), CultureInfo.InvariantCulture, out var w) ? w : 30);
-        var warmUpEnds = Stopwatch.GetTimestamp() + (long)(warmUp.TotalSeconds * Stopwatch.Frequency);
+        var atRate = TimeSpan.FromSeconds(Math.Min(10, warmUp.TotalSeconds / 3));
+        var closedEnds = Stopwatch.GetTimestamp() + (long)((warmUp - atRate).TotalSeconds * Stopwatch.Frequency);
         await Parallel.ForEachAsync(Enumerable.Range(0, 8), async (_, ct) =>
         {
-            while (Stopwatch.GetTimestamp() < warmUpEnds)
+            while (Stopwatch.GetTimestamp() < closedEnds)
             {
                 var (t, before) = Targets.Pick(targets);
                 using var response = await client.GetAsync(Url(t, before), ct);
                 response.EnsureSuccessStatusCode();
             }
         });
+        await OpenLoopAsync(client, targets, rate, (int)Math.Round(atRate.TotalSeconds * rate));
+
         var serverCpuBefore = ServerCpu.Seconds(serverPid);
         var postgresCpuBefore = ServerCpu.TreeSeconds(postgresPid);
-
         var total = rate * seconds;
-        var latencies = new double[total];
-        var failures = 0;
-        var pending = new Task[total];
         var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
         var clock = Stopwatch.StartNew();
+        var start = Stopwatch.GetTimestamp();
+        var (latencies, failures) = await OpenLoopAsync(client, targets, rate, total);
+        var serverCpu = ServerCpu.Seconds(serverPid) - serverCpuBefore;
+        var postgresCpu = ServerCpu.TreeSeconds(postgresPid) - postgresCpuBefore;
+        var wall = clock.Elapsed;
+        var cpu = Process.GetCurrentProcess().TotalProcessorTime - cpuBefore;
+        var achieved = total / Stopwatch.GetElapsedTime(start).TotalSeconds;
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"http: {rate}/s scheduled for {seconds}s, {achieved:F0}/s completed, {failures} failed"));
+        Console.WriteLine(Percentiles.Report("http keyset page (end to end, from scheduled start)", [.. latencies], cpu, wall));
+        // Where in the window the slow requests were: a stall shows up as a run of slow seconds, a start-up backlog as
+        // slow first seconds only.
+        Console.WriteLine("http p99 ms by second of the window: " + string.Join(' ', latencies.Chunk(rate)
+            .Select(second => second.Order().ElementAt((int)Math.Ceiling(second.Length * 0.99) - 1).ToString("F0", CultureInfo.InvariantCulture))));
+        if (serverPid is not null)
+        {
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"server CPU in the measured window (warm-up excluded): {serverCpu:F1}s, {serverCpu * 1000 / total:F2} ms per request, {serverCpu / wall.TotalSeconds * 100:F0}% of one core"));
+        }
+
+        if (postgresPid is not null)
+        {
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"PostgreSQL CPU in the measured window (warm-up excluded): {postgresCpu:F1}s, {postgresCpu * 1000 / total:F2} ms per request, {postgresCpu / wall.TotalSeconds * 100:F0}% of one core"));
+        }
+
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"load generator CPU in the measured window: {cpu.TotalSeconds:F1}s, {cpu.TotalMilliseconds / total:F2} ms per request"));
+
+        return failures == 0 ? 0 : 1;
+    }
+
+    /// <summary>
+    /// <paramref name="count"/> requests, request i due at start + i/rate; each latency counts from its due time.
+    /// Requests are started in batches of those due, about once a millisecond: the generator sleeps between batches
+    /// instead of spinning (its spin-wait took more CPU than the server at 200-500 requests/s, on the same two cores).
+    /// Starting up to a millisecond late is charged to the server, not hidden.
+    /// </summary>
+    private static async Task<(double[] Latencies, int Failures)> OpenLoopAsync(HttpClient client, Target[] targets, int rate, int count)
+    {
+        var latencies = new double[count];
+        var failures = 0;
+        var pending = new Task[count];
         var ticksPerRequest = (double)Stopwatch.Frequency / rate;
         var start = Stopwatch.GetTimestamp();
-        // Requests are started in batches of those due, about once a millisecond: the generator sleeps between batches
-        // instead of spinning (its spin-wait took more CPU than the server at 200-500 requests/s, on the same two
-        // cores). Latency still counts from each request's due time, so starting up to a millisecond late is charged
-        // to the server, not hidden.
-        for (var i = 0; i < total; i++)
+        for (var i = 0; i < count; i++)
         {
             var due = start + (long)(i * ticksPerRequest);
             if (Stopwatch.GetTimestamp() < due)
@@ -143,29 +183,7 @@ internal static class HttpLoad
         }
 
         await Task.WhenAll(pending);
-        var serverCpu = ServerCpu.Seconds(serverPid) - serverCpuBefore;
-        var postgresCpu = ServerCpu.TreeSeconds(postgresPid) - postgresCpuBefore;
-        var wall = clock.Elapsed;
-        var cpu = Process.GetCurrentProcess().TotalProcessorTime - cpuBefore;
-        var achieved = total / Stopwatch.GetElapsedTime(start).TotalSeconds;
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"http: {rate}/s scheduled for {seconds}s, {achieved:F0}/s completed, {failures} failed"));
-        Console.WriteLine(Percentiles.Report("http keyset page (end to end, from scheduled start)", [.. latencies], cpu, wall));
-        if (serverPid is not null)
-        {
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"server CPU in the measured window (warm-up excluded): {serverCpu:F1}s, {serverCpu * 1000 / total:F2} ms per request, {serverCpu / wall.TotalSeconds * 100:F0}% of one core"));
-        }
-
-        if (postgresPid is not null)
-        {
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"PostgreSQL CPU in the measured window (warm-up excluded): {postgresCpu:F1}s, {postgresCpu * 1000 / total:F2} ms per request, {postgresCpu / wall.TotalSeconds * 100:F0}% of one core"));
-        }
-
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"load generator CPU in the measured window: {cpu.TotalSeconds:F1}s, {cpu.TotalMilliseconds / total:F2} ms per request"));
-
-        return failures == 0 ? 0 : 1;
+        return (latencies, failures);
     }
 
     private static string Url(Target target, long before) =>

@@ -19,6 +19,10 @@
 #   WARMUP_SECONDS=30 ...                      # warm-up of each freshly started server before its measured window
 #   SEARCH_INDEX=0 ...                         # skip rebuilding the full-text GIN index after the load (paging never reads it)
 #   UPDATE_DOCS=1 ...                          # also rewrites docs/performance.md between the history-results markers
+#   VARIANTS='a:|b:VAR=value VAR2=value' ...   # an A/B on one data load: each rate runs once per variant, in turn, on a
+#                                              # server started with that variant's environment; {conn} in a value is the
+#                                              # benchmark's connection string, e.g.
+#                                              # VARIANTS='default:|noreset:ConnectionStrings__Default={conn};NoResetOnClose=true'
 # The report (and any trace) is kept in bench/results/history-<UTC time>/ (or OUT=dir).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
@@ -124,8 +128,8 @@ dotnet "$tmp/server/ConnText.Server.dll" migrate
 
 server_port=$(free_port)
 server_url="http://127.0.0.1:$server_port"
-start_server() {
-  dotnet "$tmp/server/ConnText.Server.dll" --Urls="$server_url" >"$tmp/server.log" 2>&1 &
+start_server() { # start_server [VAR=value ...]: the server, with that environment on top of the script's
+  env "$@" dotnet "$tmp/server/ConnText.Server.dll" --Urls="$server_url" >"$tmp/server.log" 2>&1 &
   server_pid=$!
   for _ in $(seq 1 120); do
     curl -fsS "$server_url/health/ready" >/dev/null 2>&1 && return 0
@@ -199,15 +203,21 @@ echo "== SQL baseline ($SQL_PAGES random pages each, one connection)"
 dotnet "$tmp/bench/ConnText.HistoryBench.dll" sql "$conn" "$tmp/targets.csv" "$SQL_PAGES" offset
 dotnet "$tmp/bench/ConnText.HistoryBench.dll" sql "$conn" "$tmp/targets.csv" "$SQL_PAGES" keyset
 
+VARIANTS=${VARIANTS:-default:}
+IFS='|' read -r -a variants <<<"$VARIANTS"
 for rate in $RATE; do
-  echo "== HTTP: $rate requests/s for ${SECONDS_}s"
-  start_server
+for variant in "${variants[@]}"; do
+  variant_name=${variant%%:*}
+  read -r -a variant_env <<<"${variant#*:}"
+  variant_env=("${variant_env[@]//\{conn\}/$conn}")
+  echo "== HTTP: $rate requests/s for ${SECONDS_}s$([ ${#variants[@]} -gt 1 ] && echo ", variant $variant_name: ${variant#*:}" | sed "s/$pg_pw/***/")"
+  start_server "${variant_env[@]}"
   server_cpu0=$(cpu_of "$server_pid"); pg_cpu0=$(cpu_of "$pg_pid" tree)
   trace_pid=""
   if [ "$TRACE" = 1 ]; then
     # Starts after the load generator's warm-up would be ideal; sampling the whole run keeps it simple (the
     # warm-up's JIT shows up as its own stacks).
-    "$trace_cmd" collect -p "$server_pid" --profile dotnet-sampled-thread-time -o "$OUT/server-$rate.nettrace" >"$OUT/trace-$rate.log" 2>&1 &
+    "$trace_cmd" collect -p "$server_pid" --profile dotnet-sampled-thread-time -o "$OUT/server-$rate-$variant_name.nettrace" >"$OUT/trace-$rate-$variant_name.log" 2>&1 &
     trace_pid=$!
   fi
   dotnet "$tmp/bench/ConnText.HistoryBench.dll" http "$server_url" "$token" "$tmp/targets.csv" "$rate" "$SECONDS_" "$server_pid" "$pg_pid" || http_rc=$?
@@ -216,13 +226,14 @@ for rate in $RATE; do
     # sampling forever. On SIGTERM it still writes a trace that `dotnet-trace report` reads.
     kill -TERM "$trace_pid" 2>/dev/null || true
     wait "$trace_pid" 2>/dev/null || true
-    "$trace_cmd" report "$OUT/server-$rate.nettrace" topN --inclusive -n 40 >"$OUT/server-$rate-top.txt" 2>&1 || true
-    echo "trace: $OUT/server-$rate.nettrace, top inclusive frames in $OUT/server-$rate-top.txt"
+    "$trace_cmd" report "$OUT/server-$rate-$variant_name.nettrace" topN --inclusive -n 40 >"$OUT/server-$rate-$variant_name-top.txt" 2>&1 || true
+    echo "trace: $OUT/server-$rate-$variant_name.nettrace, top inclusive frames in $OUT/server-$rate-$variant_name-top.txt"
   fi
   server_cpu1=$(cpu_of "$server_pid"); pg_cpu1=$(cpu_of "$pg_pid" tree)
   awk -v s=$(( server_cpu1 - server_cpu0 )) -v p=$(( pg_cpu1 - pg_cpu0 )) -v hz="$hz" \
     'BEGIN { printf "CPU of the whole step (start, warm-up and measured window): server %.1fs, PostgreSQL %.1fs\n", s / hz, p / hz }'
   kill "$server_pid"; wait "$server_pid" 2>/dev/null || true; server_pid=""
+done
 done
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), load average $(cut -d' ' -f1-3 /proc/loadavg)"
 if [ "$UPDATE_DOCS" = 1 ]; then
@@ -232,7 +243,7 @@ if [ "$UPDATE_DOCS" = 1 ]; then
     echo "Run of $started_at (load average at start $load_at_start), \`MESSAGES=$MESSAGES RATE=\"$RATE\" SECONDS_=$SECONDS_ bench/history/run.sh\`:"
     echo
     echo '```text'
-    grep -E '^(  loaded in|sql |http|server CPU|PostgreSQL CPU|load generator CPU|CPU of the whole|machine:| *Index Scan| *Buffers| *Execution Time)' "$OUT/report.txt"
+    grep -E '^(  loaded in|== HTTP|sql |http|server CPU|PostgreSQL CPU|load generator CPU|CPU of the whole|machine:| *Index Scan| *Buffers| *Execution Time)' "$OUT/report.txt"
     echo '```'
     echo
     sed -n '/<!-- history-results:end -->/,$p' docs/performance.md
