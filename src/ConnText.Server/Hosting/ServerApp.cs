@@ -101,6 +101,7 @@ internal static class ServerApp
         app.UseAuthorization();
         app.UseRateLimiter();
         app.UseAntiforgery();
+        app.EndRealtimeHandshake();
 
         app.MapHealthEndpoints();
         app.MapAuthEndpoints();

@@ -124,8 +124,51 @@ internal static class RealtimeSetup
                     .SelectMany(p => p.Value.Select(v => new KeyValuePair<string, string?>(p.Key, v))));
             }
 
+            // Authentication and authorization resolve their services from the request's scope: the token look-up's
+            // DbContext with its EF internals and SQLite function table, OpenIddict's stores, the handlers. A WebSocket's
+            // request lasts as long as the connection, so all of that stayed alive for every open hub connection,
+            // about a third of its memory (docs/performance.md, "Idle hub connections"). They get a scope of their own
+            // instead, ended by EndRealtimeHandshake once the hub takes over; the hub's invocations have their own
+            // scopes anyway.
+            var requestServices = context.RequestServices;
+            await using var handshake = requestServices.GetRequiredService<IServiceScopeFactory>().CreateAsyncScope();
+            context.RequestServices = handshake.ServiceProvider;
+            context.Features.Set(new HandshakeServices(handshake, requestServices));
+            try
+            {
+                await next(context);
+            }
+            finally
+            {
+                // Refused before the hub (401, 403, 429): the request's own services again before the scope ends, for
+                // whatever still writes the response.
+                if (context.Features.Get<HandshakeServices>() is not null)
+                {
+                    context.Features.Set<HandshakeServices?>(null);
+                    context.RequestServices = requestServices;
+                }
+            }
+        });
+
+    /// <summary>
+    /// Last before the endpoints: a hub request that got this far is authenticated and authorized, so the services its
+    /// handshake used are released (see <see cref="UseRealtimeHandshake"/>) and the hub runs with the request's own.
+    /// </summary>
+    public static IApplicationBuilder EndRealtimeHandshake(this IApplicationBuilder app) =>
+        app.Use(async (context, next) =>
+        {
+            if (context.Features.Get<HandshakeServices>() is { } handshake)
+            {
+                context.Features.Set<HandshakeServices?>(null);
+                context.RequestServices = handshake.RequestServices;
+                await handshake.Scope.DisposeAsync();
+            }
+
             await next(context);
         });
+
+    /// <summary>The scope the hub handshake's authentication ran in, and the request's own services to go back to.</summary>
+    private sealed record HandshakeServices(AsyncServiceScope Scope, IServiceProvider RequestServices);
 
     public static IEndpointRouteBuilder MapRealtimeEndpoints(this IEndpointRouteBuilder endpoints)
     {
