@@ -249,8 +249,8 @@ if [ "$scenario" = all ] || [ "$scenario" = idle ]; then
   if [ "$idle_gcdump" -eq 1 ]; then
     gcdump=$(command -v dotnet-gcdump || echo "$HOME/.dotnet/tools/dotnet-gcdump")
     [ -x "$gcdump" ] || dotnet tool install -g dotnet-gcdump >/dev/null
-    "$gcdump" collect -p "$server_pid" -o "$out/idle.gcdump" >/dev/null
-    "$gcdump" report "$out/idle.gcdump" >"$out/idle-gcdump.txt"
+    "$gcdump" collect -p "$server_pid" -o "$tmp/idle.gcdump" >/dev/null # ~200 MB: kept only for the report
+    "$gcdump" report "$tmp/idle.gcdump" >"$out/idle-gcdump.txt"
     sleep 5
     points="$points,{\"open\":$((open1 + open2)),\"rssMiB\":$(rss),\"afterFullGc\":true}"
     echo "after a full GC (dotnet-gcdump): server RSS $(rss) MiB; largest types in $out/idle-gcdump.txt"

@@ -101,10 +101,14 @@ echo "$pg_pw" >"$tmp/pg/pwfile"
 [ "$(id -u)" -eq 0 ] && chown -R postgres:postgres "$tmp/pg"
 chmod 700 "$pg_data"
 as_pg "$pg_bin/initdb" -D "$pg_data" -U postgres --pwfile="$tmp/pg/pwfile" -A scram-sha-256 -E UTF8 --locale=C.UTF-8 --no-sync >/dev/null
+# shared_buffers: a quarter of the machine's memory, the PostgreSQL documentation's starting value for a dedicated
+# server (6 GiB here; 2 GiB before, which kept 10 M messages' pages mostly in the OS cache: 55 of a page's 58
+# buffers were reads, each copied into shared memory).
+shared_buffers_mb=$(awk '/MemTotal/ { printf "%d", $2 / 1024 / 4 }' /proc/meminfo)
 cat >>"$pg_data/postgresql.conf" <<CONF
 listen_addresses = '127.0.0.1'
 unix_socket_directories = '$tmp/pg/sock'
-shared_buffers = 2GB
+shared_buffers = ${shared_buffers_mb}MB
 effective_cache_size = 8GB
 maintenance_work_mem = 1GB
 work_mem = 16MB
