@@ -22,7 +22,7 @@
 #   VARIANTS='a:|b:VAR=value VAR2=value' ...   # an A/B on one data load: each rate runs once per variant, in turn, on a
 #                                              # server started with that variant's environment; {conn} in a value is the
 #                                              # benchmark's connection string, e.g.
-#                                              # VARIANTS='default:|noreset:ConnectionStrings__Default={conn};NoResetOnClose=true'
+#                                              # VARIANTS='default:|reset:ConnectionStrings__Default={conn};NoResetOnClose=false'
 # The report (and any trace) is kept in bench/results/history-<UTC time>/ (or OUT=dir).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
