@@ -28,6 +28,9 @@ public sealed partial class HomePage : IAsyncDisposable
     private WindowActivity Activity { get; set; } = null!;
 
     [Inject]
+    private CircuitWindow Window { get; set; } = null!;
+
+    [Inject]
     private IJSRuntime JS { get; set; } = null!;
 
     [Inject]
@@ -64,7 +67,7 @@ public sealed partial class HomePage : IAsyncDisposable
         Navigation.Changed -= OnNavigated;
         Activity.OpenRequested -= OnOpenRequested;
         Activity.WebNotificationRequested -= OnWebNotificationRequested;
-        Activity.Remove(this);
+        Window.Remove(this);
         try
         {
             if (activityWatch is not null)
@@ -130,7 +133,7 @@ public sealed partial class HomePage : IAsyncDisposable
     }
 
     // What the window shows, for notifications: a conversation only while its panel is up.
-    private void Report() => Activity.Report(this, focused, Session?.Account.Id,
+    private void Report() => Window.Report(this, focused, Session?.Account.Id,
         creating || Navigation.Panel != HomePanel.Conversation ? null : ConversationId);
 
     private void Open(Guid account, Guid conversation)

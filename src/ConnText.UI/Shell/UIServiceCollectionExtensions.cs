@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Components.Server.Circuits;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
@@ -10,6 +11,8 @@ public static class UIServiceCollectionExtensions
     public static IServiceCollection AddConnTextUI(this IServiceCollection services)
     {
         services.TryAddSingleton<WindowActivity>();
+        services.TryAddScoped<CircuitWindow>(); // per window (circuit)
+        services.TryAddEnumerable(ServiceDescriptor.Scoped<CircuitHandler, CircuitWindowHandler>());
         services.TryAddSingleton<UiPreferences>(); // the host may have registered its own, with its defaults
         services.TryAddScoped<Components.Calls.CallRequests>(); // per window (circuit)
         services.TryAddScoped<Components.Transfers.TransferRequests>();
