@@ -10,8 +10,13 @@ namespace ConnText.Server.Conversations;
 /// <summary>Membership checks shared by every conversation and message route.</summary>
 internal static class Membership
 {
+    // Compiled: asked on nearly every request, so EF's per-call expression work (parameter extraction, cache look-up) is skipped.
+    private static readonly PerModelQuery<Func<ConnTextDbContext, Guid, Guid, CancellationToken, Task<ConversationMember?>>> Find = new(() =>
+        EF.CompileAsyncQuery((ConnTextDbContext db, Guid conversationId, Guid userId, CancellationToken cancellationToken) =>
+            db.ConversationMembers.AsNoTracking().FirstOrDefault(m => m.ConversationId == conversationId && m.UserId == userId)));
+
     public static Task<ConversationMember?> FindAsync(ConnTextDbContext db, Guid conversationId, Guid userId, CancellationToken cancellationToken) =>
-        db.ConversationMembers.AsNoTracking().FirstOrDefaultAsync(m => m.ConversationId == conversationId && m.UserId == userId, cancellationToken);
+        Find.For(db)(db, conversationId, userId, cancellationToken);
 
     /// <summary>A non-member gets the same answer as for a missing conversation: ids are not confirmed to strangers.</summary>
     public static ProblemHttpResult NotFound() =>

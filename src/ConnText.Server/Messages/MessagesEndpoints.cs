@@ -115,12 +115,13 @@ internal static class MessagesEndpoints
             return TypedResults.ValidationProblem(errors, type: ProblemTypes.Validation, title: "The message is not valid");
         }
 
-        if (await Membership.FindAsync(db, conversationId, me, cancellationToken) is null)
+        var kind = await MemberConversationKind.For(db)(db, conversationId, me, cancellationToken);
+        if (kind is null)
         {
             return Membership.NotFound();
         }
 
-        if (await db.Conversations.AnyAsync(c => c.Id == conversationId && c.Kind == ConversationKinds.PeerToPeer, cancellationToken))
+        if (kind == ConversationKinds.PeerToPeer)
         {
             // The point of the mode: the server never holds such a message, not even by a client's mistake.
             return Membership.Conflict("Messages of a peer-to-peer conversation go device to device; the server does not take them.");
@@ -150,6 +151,7 @@ internal static class MessagesEndpoints
         var now = time.GetUtcNow();
         Message? existing = null;
         Message? created = null;
+        var mentioned = false;
         try
         {
             await Sequencer.InTransactionAsync(db, async ct =>
@@ -160,7 +162,7 @@ internal static class MessagesEndpoints
                 // Re-checked under the lock: a concurrent retry that committed meanwhile is seen now, and this
                 // attempt rolls back, giving its sequence number back.
                 existing = sequence is null ? null : await FindSentAsync(db, conversationId, me, clientMessageId, ct);
-                if (sequence is null || existing is not null || !await db.ConversationMembers.AnyAsync(m => m.ConversationId == conversationId && m.UserId == me, ct))
+                if (sequence is null || existing is not null || await Membership.FindAsync(db, conversationId, me, ct) is null)
                 {
                     await Sequencer.RollbackAsync(db, ct);
                     return 0;
@@ -180,10 +182,13 @@ internal static class MessagesEndpoints
                 };
                 db.Messages.Add(created);
                 Attachments.Add(db, created.Id, attachmentIds);
-                foreach (var mentioned in await Mentions.ResolveAsync(db, conversationId, text ?? "", ct))
+                var mentions = await Mentions.ResolveAsync(db, conversationId, text ?? "", ct);
+                foreach (var user in mentions)
                 {
-                    db.MessageMentions.Add(new MessageMention { MessageId = created.Id, UserId = mentioned });
+                    db.MessageMentions.Add(new MessageMention { MessageId = created.Id, UserId = user });
                 }
+
+                mentioned = mentions.Count > 0;
 
                 AddEvent(db, created, ConversationEventKinds.MessageCreated, me, now);
                 await db.SaveChangesAsync(ct);
@@ -212,7 +217,11 @@ internal static class MessagesEndpoints
             return Membership.NotFound();
         }
 
-        var response = await MessageViews.ToResponseAsync(db, created, me, cancellationToken);
+        // A new message has no reactions yet; its mentions and files are looked up only when it has any.
+        var response = (await MessageViews.ToResponsesAsync(db, [created], me, cancellationToken, new MessageExtras(
+            new HashSet<Guid>(),
+            mentioned ? new HashSet<Guid> { created.Id } : [],
+            attachmentIds.Count > 0 ? new HashSet<Guid> { created.Id } : [])))[0];
         await notifier.AppendedAsync(NewEvent(created, ConversationEventKinds.MessageCreated, me, now), response, cancellationToken);
         return TypedResults.Created($"/api/v1/conversations/{conversationId}/messages/{created.Id}", response);
     }
@@ -578,8 +587,21 @@ internal static class MessagesEndpoints
         };
 
     private static Task<Message?> FindSentAsync(ConnTextDbContext db, Guid conversationId, Guid sender, Guid clientMessageId, CancellationToken cancellationToken) =>
-        db.Messages.AsNoTracking().FirstOrDefaultAsync(
-            m => m.ConversationId == conversationId && m.SenderId == sender && m.ClientMessageId == clientMessageId, cancellationToken);
+        FindSent.For(db)(db, conversationId, sender, clientMessageId, cancellationToken);
+
+    // Sending is the hottest write: its look-ups are compiled queries (EF skips its per-call expression work).
+    private static readonly PerModelQuery<Func<ConnTextDbContext, Guid, Guid, Guid, CancellationToken, Task<Message?>>> FindSent = new(() =>
+        EF.CompileAsyncQuery((ConnTextDbContext db, Guid conversationId, Guid sender, Guid clientMessageId, CancellationToken cancellationToken) =>
+            db.Messages.AsNoTracking().FirstOrDefault(
+                m => m.ConversationId == conversationId && m.SenderId == sender && m.ClientMessageId == clientMessageId)));
+
+    /// <summary>The conversation's kind when the user is a member of it; null otherwise (or when there is no such conversation).</summary>
+    private static readonly PerModelQuery<Func<ConnTextDbContext, Guid, Guid, CancellationToken, Task<string?>>> MemberConversationKind = new(() =>
+        EF.CompileAsyncQuery((ConnTextDbContext db, Guid conversationId, Guid me, CancellationToken cancellationToken) =>
+            db.Conversations
+                .Where(c => c.Id == conversationId && db.ConversationMembers.Any(m => m.ConversationId == conversationId && m.UserId == me))
+                .Select(c => c.Kind)
+                .FirstOrDefault()));
 
     private static void ValidateText(string? text, MessagingOptions options, Dictionary<string, string[]> errors)
     {

@@ -1,6 +1,10 @@
+using System.Runtime.CompilerServices;
+using ConnText.Server.Conversations;
 using ConnText.Server.Data;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata;
+using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 using Npgsql;
 
 namespace ConnText.Server.Messages;
@@ -14,6 +18,8 @@ namespace ConnText.Server.Messages;
 /// </summary>
 internal static class Sequencer
 {
+    private static readonly ConditionalWeakTable<IModel, StrongBox<ValueConverter?>> LastActivityConverter = [];
+
     /// <summary>
     /// Runs <paramref name="operation"/> in a write transaction through the provider's execution strategy
     /// (Npgsql's retrying strategy refuses user transactions otherwise; a retry starts from a clean change tracker).
@@ -36,24 +42,25 @@ internal static class Sequencer
         }, cancellationToken);
 
     /// <summary>
-    /// Takes the next sequence number of the conversation; must be the first statement of the transaction so
-    /// concurrent writers queue on the lock instead of failing. Returns null when the conversation does not exist.
+    /// Takes the next sequence number of the conversation and moves its last activity to <paramref name="now"/>, in
+    /// one statement; must be the first statement of the transaction so concurrent writers queue on the lock instead
+    /// of failing. Returns null when the conversation does not exist.
     /// </summary>
     public static async Task<long?> NextAsync(ConnTextDbContext db, Guid conversationId, DateTimeOffset now, CancellationToken cancellationToken)
     {
+        // The time goes in as the column stores it: through the provider's converter where the model has one
+        // (SQLite keeps DateTimeOffset as a sortable number), as a timestamptz otherwise.
+        var activity = LastActivityConverter.GetValue(db.Model, FindLastActivityConverter) is { Value: { } converter }
+            ? converter.ConvertToProvider(now)!
+            : now;
         var values = await db.Database.SqlQuery<long>(
-                $"UPDATE conversations SET \"LastSequence\" = \"LastSequence\" + 1 WHERE \"Id\" = {conversationId} RETURNING \"LastSequence\" AS \"Value\"")
+                $"UPDATE conversations SET \"LastSequence\" = \"LastSequence\" + 1, \"LastActivityAt\" = {activity} WHERE \"Id\" = {conversationId} RETURNING \"LastSequence\" AS \"Value\"")
             .ToListAsync(cancellationToken);
-        if (values.Count == 0)
-        {
-            return null;
-        }
-
-        // A separate statement so the provider's DateTimeOffset converter applies (SQLite stores it as a number).
-        await db.Conversations.Where(c => c.Id == conversationId)
-            .ExecuteUpdateAsync(c => c.SetProperty(x => x.LastActivityAt, now), cancellationToken);
-        return values[0];
+        return values.Count == 0 ? null : values[0];
     }
+
+    private static StrongBox<ValueConverter?> FindLastActivityConverter(IModel model) =>
+        new(model.FindEntityType(typeof(Conversation))!.FindProperty(nameof(Conversation.LastActivityAt))!.GetTypeMapping().Converter);
 
     /// <summary>Rolls the current transaction back (its sequence number is released with it).</summary>
     public static async Task RollbackAsync(ConnTextDbContext db, CancellationToken cancellationToken)

@@ -35,6 +35,11 @@ internal sealed partial class RealtimeConnection
         {
             SingleReader = true,
             FullMode = BoundedChannelFullMode.Wait, // TryWrite fails instead of dropping: the overflow is handled below
+            // An idle connection's writer runs inline in Enqueue: the dispatching thread writes the event into the
+            // connection's pipe itself instead of queuing one thread-pool work item per delivery. The write never
+            // blocks (it awaits asynchronously when the pipe is full or another write holds SignalR's lock), so a
+            // slow client still only delays its own queue.
+            AllowSynchronousContinuations = true,
         });
         _ = PumpAsync();
     }

@@ -132,6 +132,7 @@ public abstract class ConversationTests(Provider provider) : IAsyncLifetime
         var page = (await alice.GetFromJsonAsync<ConversationPageResponse>("/api/v1/conversations"))!;
         Assert.Equal([first.Id, second.Id], page.Items.Select(c => c.Id));
         Assert.Equal((1, "bump"), (page.Items[0].UnreadCount, page.Items[0].LastMessage!.Text!));
+        Assert.Equal(page.Items[0].LastMessage!.CreatedAt, page.Items[0].LastActivityAt); // taken with the sequence, in one statement
         Assert.Null(page.Items[1].LastMessage);
 
         using (var mute = await alice.PutAsJsonAsync($"/api/v1/conversations/{second.Id}/settings", new UpdateMySettingsRequest(true)))
