@@ -91,8 +91,20 @@ internal static class AuthSetup
                 server.DisableSlidingRefreshTokenExpiration();
                 server.SetRefreshTokenReuseLeeway(TimeSpan.FromSeconds(options.RefreshTokenReuseLeewaySeconds));
 
-                server.AddSigningKey(SigningKeys.LoadOrCreate(host.ResolvedDataDirectory, "token-signing"));
-                server.AddEncryptionKey(SigningKeys.LoadOrCreate(host.ResolvedDataDirectory, "token-encryption"));
+                // ES256 signatures and AES key wrap (ADR 0021). The first signing key signs; the RSA keys of earlier
+                // versions stay registered after it so the tokens they protected (refresh tokens live for days)
+                // still validate and decrypt. A symmetric encryption key is always preferred for new tokens.
+                server.AddSigningKey(SigningKeys.LoadOrCreateEcdsa(host.ResolvedDataDirectory, "token-signing-es256"));
+                server.AddEncryptionKey(SigningKeys.LoadOrCreateSymmetric(host.ResolvedDataDirectory, "token-encryption-a256"));
+                if (SigningKeys.LoadExisting(host.ResolvedDataDirectory, "token-signing") is { } legacySigning)
+                {
+                    server.AddSigningKey(legacySigning);
+                }
+
+                if (SigningKeys.LoadExisting(host.ResolvedDataDirectory, "token-encryption") is { } legacyEncryption)
+                {
+                    server.AddEncryptionKey(legacyEncryption);
+                }
 
                 server.UseAspNetCore()
                     .EnableAuthorizationEndpointPassthrough()

@@ -25,7 +25,7 @@ public sealed class ServerExecutableTests : IDisposable
         // Token keys are created on first run, readable by the server's user only.
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute,
             File.GetUnixFileMode(Path.Combine(workDir.FullName, "data", "keys")));
-        foreach (var key in new[] { "token-signing.pem", "token-encryption.pem" })
+        foreach (var key in new[] { "token-signing-es256.pem", "token-encryption-a256.key" })
         {
             var path = Path.Combine(workDir.FullName, "data", "keys", key);
             Assert.True(File.Exists(path), path);

@@ -128,7 +128,8 @@ public static class ProblemAssertions
 
 /// <summary>
 /// Token keys generated once per test run and copied into each test server's data directory, as an
-/// operator restores a data directory: generating RSA-3072 keys for every test would dominate run time.
+/// operator restores a data directory: generating the RSA-3072 keys of the external-provider client for every
+/// test would dominate run time.
 /// ServerExecutableTests covers first-run generation.
 /// </summary>
 internal static class SharedKeys
@@ -149,8 +150,8 @@ internal static class SharedKeys
     {
         var root = System.IO.Directory.CreateTempSubdirectory("conntext-test-keys-").FullName;
         // The server's own code creates them, exactly as on a first run.
-        ConnText.Server.Auth.SigningKeys.LoadOrCreate(root, "token-signing");
-        ConnText.Server.Auth.SigningKeys.LoadOrCreate(root, "token-encryption");
+        ConnText.Server.Auth.SigningKeys.LoadOrCreateEcdsa(root, "token-signing-es256");
+        ConnText.Server.Auth.SigningKeys.LoadOrCreateSymmetric(root, "token-encryption-a256");
         ConnText.Server.Auth.SigningKeys.LoadOrCreate(root, "client-signing");
         ConnText.Server.Auth.SigningKeys.LoadOrCreate(root, "client-encryption");
         return Path.Combine(root, "keys");
