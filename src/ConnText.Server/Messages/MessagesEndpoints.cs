@@ -158,6 +158,7 @@ internal static class MessagesEndpoints
             {
                 existing = null;
                 created = null;
+                mentioned = false;
                 var sequence = await Sequencer.NextAsync(db, conversationId, now, ct);
                 // Re-checked under the lock: a concurrent retry that committed meanwhile is seen now, and this
                 // attempt rolls back, giving its sequence number back.
