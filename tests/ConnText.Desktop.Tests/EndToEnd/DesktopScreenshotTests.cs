@@ -64,7 +64,10 @@ public sealed class DesktopScreenshotTests(Chromium chromium) : IAsyncLifetime
         var page = window.Page;
         await Expect(page.Locator("[data-conversation='Release planning'] .badge")).ToHaveTextAsync("2", new() { Timeout = 20_000 });
         await Expect(page.Locator("[data-conversation='bob'] .badge")).ToHaveTextAsync("1");
+        // The list is ordered by activity and re-renders as events arrive; its items are keyed so a click lands on the
+        // conversation it was aimed at (unkeyed, twice in CI it opened "bob", which had taken the element over).
         await page.Locator("[data-conversation='Release planning']").ClickAsync();
+        await Expect(page.Locator(".chat-header h1")).ToHaveTextAsync("Release planning");
         await DesktopWindow.SendAsync(page, "Thanks both, I'll merge the **desktop** branch today.");
         await Expect(page.Locator("article.message.pending")).ToHaveCountAsync(0);
         await page.Mouse.MoveAsync(0, 0);
