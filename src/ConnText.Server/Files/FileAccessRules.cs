@@ -1,5 +1,6 @@
 using ConnText.Contracts.Files;
 using ConnText.Server.Data;
+using ConnText.Server.Messages;
 using Microsoft.EntityFrameworkCore;
 
 namespace ConnText.Server.Files;
@@ -51,17 +52,21 @@ internal static class Attachments
         return readable == ids.Count ? null : "Each attachment must be a file you uploaded or one shared with you.";
     }
 
-    public static void Add(ConnTextDbContext db, Guid messageId, IReadOnlyList<Guid> fileIds)
+    public static void Add(ConnTextDbContext db, Message message, IReadOnlyList<Guid> fileIds)
     {
         for (var i = 0; i < fileIds.Count; i++)
         {
-            db.MessageAttachments.Add(new MessageAttachment { MessageId = messageId, FileId = fileIds[i], Position = i });
+            db.MessageAttachments.Add(new MessageAttachment { MessageId = message.Id, FileId = fileIds[i], Position = i });
         }
+
+        message.HasAttachments = fileIds.Count > 0;
     }
 
     /// <summary>Removes a deleted message's attachments; the files' grace period (then cleanup) starts now.</summary>
-    public static async Task DetachAsync(ConnTextDbContext db, Guid messageId, DateTimeOffset now, CancellationToken cancellationToken)
+    public static async Task DetachAsync(ConnTextDbContext db, Message message, DateTimeOffset now, CancellationToken cancellationToken)
     {
+        var messageId = message.Id;
+        message.HasAttachments = false;
         var fileIds = await db.MessageAttachments.Where(a => a.MessageId == messageId).Select(a => a.FileId).ToListAsync(cancellationToken);
         if (fileIds.Count == 0)
         {

@@ -58,6 +58,7 @@ internal static partial class Mentions
     public static async Task SetAsync(ConnTextDbContext db, Message message, string? text, CancellationToken cancellationToken)
     {
         await db.MessageMentions.Where(m => m.MessageId == message.Id).ExecuteDeleteAsync(cancellationToken);
+        message.HasMentions = false;
         if (text is null)
         {
             return;
@@ -66,6 +67,7 @@ internal static partial class Mentions
         foreach (var userId in await ResolveAsync(db, message.ConversationId, text, cancellationToken))
         {
             db.MessageMentions.Add(new MessageMention { MessageId = message.Id, UserId = userId });
+            message.HasMentions = true;
         }
     }
 }

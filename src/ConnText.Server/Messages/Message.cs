@@ -41,6 +41,16 @@ internal sealed class Message
     public DateTimeOffset? EditedAt { get; set; }
 
     public DateTimeOffset? DeletedAt { get; set; }
+
+    // Whether the message has reactions, mentions or attachments, stored with it so that a history page reads no other
+    // table for the messages that have none (most of them). Every change to those rows happens under the
+    // conversation's write lock (the sequence is taken first), which sets these in the same transaction. A row removed
+    // by a cascade from elsewhere (a deleted file) may leave a flag true: that costs one empty look-up, never data.
+    public bool HasReactions { get; set; }
+
+    public bool HasMentions { get; set; }
+
+    public bool HasAttachments { get; set; }
 }
 
 /// <summary>One member's reaction with one emoji to one message.</summary>

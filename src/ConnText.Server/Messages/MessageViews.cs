@@ -10,22 +10,20 @@ namespace ConnText.Server.Messages;
 internal static class MessageViews
 {
     /// <summary>
-    /// Messages with their reactions, mentions and attachments. When <paramref name="extras"/> says which messages
-    /// have any (read along with the page), only those are looked up: a page of plain text costs no further round trip.
+    /// Messages with their reactions, mentions and attachments, looked up only for the messages whose flags
+    /// (<see cref="Message.HasReactions"/>, …) say they have any: a page of plain text costs no further round trip.
     /// </summary>
     public static async Task<List<MessageResponse>> ToResponsesAsync(
-        ConnTextDbContext db, IReadOnlyList<Message> messages, Guid caller, CancellationToken cancellationToken,
-        MessageExtras? extras = null)
+        ConnTextDbContext db, IReadOnlyList<Message> messages, Guid caller, CancellationToken cancellationToken)
     {
         if (messages.Count == 0)
         {
             return [];
         }
 
-        var ids = messages.Select(m => m.Id).Distinct().ToList();
-        var reacted = extras is null ? ids : ids.Where(extras.Reacted.Contains).ToList();
-        var mentioning = extras is null ? ids : ids.Where(extras.Mentioning.Contains).ToList();
-        var attaching = extras is null ? ids : ids.Where(extras.Attaching.Contains).ToList();
+        var reacted = messages.Where(m => m.HasReactions).Select(m => m.Id).Distinct().ToList();
+        var mentioning = messages.Where(m => m.HasMentions).Select(m => m.Id).Distinct().ToList();
+        var attaching = messages.Where(m => m.HasAttachments).Select(m => m.Id).Distinct().ToList();
         var counts = reacted.Count == 0 ? [] : await db.MessageReactions.AsNoTracking()
             .Where(r => reacted.Contains(r.MessageId))
             .GroupBy(r => new { r.MessageId, r.Emoji })
@@ -61,6 +59,3 @@ internal static class MessageViews
         new(m.Id, m.ConversationId, m.Sequence, m.Kind, m.SenderId, m.ClientMessageId, m.DeletedAt is null ? m.Text : null,
             m.ReplyToMessageId, m.SystemEvent, m.SubjectUserId, m.CreatedAt, m.EditedAt, m.DeletedAt, reactions, mentions, attachments, call);
 }
-
-/// <summary>Which messages of a page have reactions, mentions or attachments (flags read with the page itself).</summary>
-internal sealed record MessageExtras(IReadOnlySet<Guid> Reacted, IReadOnlySet<Guid> Mentioning, IReadOnlySet<Guid> Attaching);

@@ -151,14 +151,12 @@ internal static class MessagesEndpoints
         var now = time.GetUtcNow();
         Message? existing = null;
         Message? created = null;
-        var mentioned = false;
         try
         {
             await Sequencer.InTransactionAsync(db, async ct =>
             {
                 existing = null;
                 created = null;
-                mentioned = false;
                 var sequence = await Sequencer.NextAsync(db, conversationId, now, ct);
                 // Re-checked under the lock: a concurrent retry that committed meanwhile is seen now, and this
                 // attempt rolls back, giving its sequence number back.
@@ -182,14 +180,14 @@ internal static class MessagesEndpoints
                     CreatedAt = now,
                 };
                 db.Messages.Add(created);
-                Attachments.Add(db, created.Id, attachmentIds);
+                Attachments.Add(db, created, attachmentIds);
                 var mentions = await Mentions.ResolveAsync(db, conversationId, text ?? "", ct);
                 foreach (var user in mentions)
                 {
                     db.MessageMentions.Add(new MessageMention { MessageId = created.Id, UserId = user });
                 }
 
-                mentioned = mentions.Count > 0;
+                created.HasMentions = mentions.Count > 0;
 
                 AddEvent(db, created, ConversationEventKinds.MessageCreated, me, now);
                 await db.SaveChangesAsync(ct);
@@ -219,10 +217,7 @@ internal static class MessagesEndpoints
         }
 
         // A new message has no reactions yet; its mentions and files are looked up only when it has any.
-        var response = (await MessageViews.ToResponsesAsync(db, [created], me, cancellationToken, new MessageExtras(
-            new HashSet<Guid>(),
-            mentioned ? new HashSet<Guid> { created.Id } : [],
-            attachmentIds.Count > 0 ? new HashSet<Guid> { created.Id } : [])))[0];
+        var response = await MessageViews.ToResponseAsync(db, created, me, cancellationToken);
         await notifier.AppendedAsync(NewEvent(created, ConversationEventKinds.MessageCreated, me, now), response, cancellationToken);
         return TypedResults.Created($"/api/v1/conversations/{conversationId}/messages/{created.Id}", response);
     }
@@ -253,7 +248,7 @@ internal static class MessagesEndpoints
         }
 
         var me = caller.UserId();
-        var rows = new List<PageRow>(limit + 1);
+        var rows = new List<Message>(limit + 1);
         var query = after is { } a
             ? PageAfter.For(db)(db, conversationId, me, a, limit + 1)
             : PageBefore.For(db)(db, conversationId, me, before ?? long.MaxValue, limit + 1);
@@ -268,50 +263,33 @@ internal static class MessagesEndpoints
         }
 
         var hasMore = rows.Count > limit;
-        var page = rows.Take(limit).Select(r => r.Message).OrderBy(m => m.Sequence).ToList();
-        var extras = new MessageExtras(
-            rows.Where(r => r.Reacted).Select(r => r.Message.Id).ToHashSet(),
-            rows.Where(r => r.Mentioning).Select(r => r.Message.Id).ToHashSet(),
-            rows.Where(r => r.Attaching).Select(r => r.Message.Id).ToHashSet());
-        return TypedResults.Ok(new MessagePageResponse(await MessageViews.ToResponsesAsync(db, page, me, cancellationToken, extras), hasMore));
+        var page = rows.Take(limit).OrderBy(m => m.Sequence).ToList();
+        return TypedResults.Ok(new MessagePageResponse(await MessageViews.ToResponsesAsync(db, page, me, cancellationToken), hasMore));
     }
-
-    /// <summary>A message of a history page and whether it has reactions, mentions or attachments.</summary>
-    private sealed record PageRow(Message Message, bool Reacted, bool Mentioning, bool Attaching);
 
     // The page queries, newest first below a sequence (long.MaxValue: the newest page) or oldest first above one.
     // - The membership check rides in the query (an uncorrelated EXISTS the database evaluates once): a member's
     //   non-empty page costs one round trip less. Only an empty page needs the separate check, to tell a non-member
     //   (404) from an empty conversation.
-    // - Whether each message has reactions, mentions or attachments comes with the page (three EXISTS probes on the
-    //   tables' primary keys): the look-ups that follow only run for the messages that have any.
+    // - Whether each message has reactions, mentions or attachments is stored with it (Message.HasReactions, …): the
+    //   look-ups that follow only run for the messages that have any, and the page reads no other table.
     // - Compiled once: EF no longer walks the expression tree on every page to extract parameters and find the cached
     //   query (docs/performance.md, "History paging").
-    private static readonly PerModelQuery<Func<ConnTextDbContext, Guid, Guid, long, int, IAsyncEnumerable<PageRow>>> PageBefore = new(() =>
+    private static readonly PerModelQuery<Func<ConnTextDbContext, Guid, Guid, long, int, IAsyncEnumerable<Message>>> PageBefore = new(() =>
         EF.CompileAsyncQuery((ConnTextDbContext db, Guid conversationId, Guid me, long before, int take) =>
             db.Messages.AsNoTracking()
                 .Where(m => m.ConversationId == conversationId && m.Sequence < before
                     && db.ConversationMembers.Any(cm => cm.ConversationId == conversationId && cm.UserId == me))
                 .OrderByDescending(m => m.Sequence)
-                .Take(take)
-                .Select(m => new PageRow(
-                    m,
-                    db.MessageReactions.Any(r => r.MessageId == m.Id),
-                    db.MessageMentions.Any(x => x.MessageId == m.Id),
-                    db.MessageAttachments.Any(x => x.MessageId == m.Id)))));
+                .Take(take)));
 
-    private static readonly PerModelQuery<Func<ConnTextDbContext, Guid, Guid, long, int, IAsyncEnumerable<PageRow>>> PageAfter = new(() =>
+    private static readonly PerModelQuery<Func<ConnTextDbContext, Guid, Guid, long, int, IAsyncEnumerable<Message>>> PageAfter = new(() =>
         EF.CompileAsyncQuery((ConnTextDbContext db, Guid conversationId, Guid me, long after, int take) =>
             db.Messages.AsNoTracking()
                 .Where(m => m.ConversationId == conversationId && m.Sequence > after
                     && db.ConversationMembers.Any(cm => cm.ConversationId == conversationId && cm.UserId == me))
                 .OrderBy(m => m.Sequence)
-                .Take(take)
-                .Select(m => new PageRow(
-                    m,
-                    db.MessageReactions.Any(r => r.MessageId == m.Id),
-                    db.MessageMentions.Any(x => x.MessageId == m.Id),
-                    db.MessageAttachments.Any(x => x.MessageId == m.Id)))));
+                .Take(take)));
 
     private static async Task<Results<Ok<MessageResponse>, ValidationProblem, ProblemHttpResult>> EditAsync(
         Guid conversationId, Guid messageId, EditMessageRequest request, ClaimsPrincipal caller, ConnTextDbContext db,
@@ -369,8 +347,9 @@ internal static class MessagesEndpoints
                 await Mentions.SetAsync(db, message, null, ct);
                 // A tombstone keeps no reactions; the message.deleted event tells clients to drop theirs.
                 await db.MessageReactions.Where(r => r.MessageId == message.Id).ExecuteDeleteAsync(ct);
+                message.HasReactions = false;
                 // Its files stop being readable through this conversation, for everyone.
-                await Attachments.DetachAsync(db, message.Id, now, ct);
+                await Attachments.DetachAsync(db, message, now, ct);
                 return (null, new ConversationEvent { Kind = ConversationEventKinds.MessageDeleted });
             }, notifier, cancellationToken);
         return refusal is not null ? refusal : TypedResults.Ok(changed!);
@@ -400,6 +379,7 @@ internal static class MessagesEndpoints
                 }
 
                 db.MessageReactions.Add(new MessageReaction { MessageId = message.Id, UserId = me, Emoji = emoji, CreatedAt = now });
+                message.HasReactions = true;
                 return (null, new ConversationEvent { Kind = ConversationEventKinds.ReactionAdded, Emoji = emoji });
             }, notifier, cancellationToken);
         return refusal is not null ? refusal : TypedResults.Ok(changed!);
@@ -424,6 +404,9 @@ internal static class MessagesEndpoints
                 }
 
                 db.MessageReactions.Remove(reaction);
+                // Read under the write lock, so no other toggle of this message's reactions runs in between.
+                message.HasReactions = await db.MessageReactions.AnyAsync(
+                    r => r.MessageId == message.Id && !(r.UserId == me && r.Emoji == emoji), ct);
                 return (null, new ConversationEvent { Kind = ConversationEventKinds.ReactionRemoved, Emoji = emoji });
             }, notifier, cancellationToken);
         return refusal is not null ? refusal : TypedResults.Ok(changed!);

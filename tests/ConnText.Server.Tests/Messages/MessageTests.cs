@@ -272,7 +272,7 @@ public abstract class MessageTests(Provider provider) : IAsyncLifetime
     [Fact]
     public async Task History_MixedPage_EachMessageCarriesOnlyItsOwnReactionsAndMentions()
     {
-        // The page query says which messages have reactions or mentions; only those are looked up (MessageViews).
+        // Each message says whether it has reactions or mentions; only those are looked up (MessageViews).
         var group = await alice.CreateGroupAsync("mixed", bobId);
         await alice.SendAsync(group.Id, "plain");
         var mentioning = await alice.SendAsync(group.Id, "@bob have a look");
@@ -293,6 +293,43 @@ public abstract class MessageTests(Provider provider) : IAsyncLifetime
             Assert.All(page.Where(m => m.Id != mentioning.Id), m => Assert.Empty(m.Mentions));
             Assert.All(page, m => Assert.Empty(m.Attachments));
         }
+    }
+
+    [Fact]
+    public async Task History_AfterEditsReactionTogglesAndDelete_ShowsWhatIsStoredNow()
+    {
+        // Each message stores whether it has reactions, mentions or files (Message.HasReactions, …); a page looks up
+        // only those. Every change must keep the flags right, or a page would silently drop what the message has.
+        var group = await alice.CreateGroupAsync("flags", bobId);
+        var message = await alice.SendAsync(group.Id, "plain at first");
+        async Task<MessageResponse> StoredAsync() => Assert.Single((await bob.HistoryAsync(group.Id, "limit=50")).Items, m => m.Id == message.Id);
+
+        await alice.PatchAsJsonAsync($"/api/v1/conversations/{group.Id}/messages/{message.Id}", new EditMessageRequest("now for @bob")).OkMessageAsync();
+        Assert.Equal([bobId], (await StoredAsync()).Mentions);
+
+        await bob.PutAsync(MessagingClient.Reaction(group.Id, message.Id, "👍"), null).OkMessageAsync();
+        await bob.PutAsync(MessagingClient.Reaction(group.Id, message.Id, "🎉"), null).OkMessageAsync();
+        await alice.PutAsync(MessagingClient.Reaction(group.Id, message.Id, "🎉"), null).OkMessageAsync();
+        await bob.DeleteAsync(MessagingClient.Reaction(group.Id, message.Id, "👍")).OkMessageAsync();
+        Assert.Equal([new ReactionCountResponse("🎉", 2, true)], (await StoredAsync()).Reactions);
+        await bob.DeleteAsync(MessagingClient.Reaction(group.Id, message.Id, "🎉")).OkMessageAsync();
+        Assert.Equal([new ReactionCountResponse("🎉", 1, false)], (await StoredAsync()).Reactions); // alice's is still there
+        await alice.DeleteAsync(MessagingClient.Reaction(group.Id, message.Id, "🎉")).OkMessageAsync();
+        Assert.Empty((await StoredAsync()).Reactions);
+        await bob.PutAsync(MessagingClient.Reaction(group.Id, message.Id, "👀"), null).OkMessageAsync();
+        Assert.Equal([new ReactionCountResponse("👀", 1, true)], (await StoredAsync()).Reactions);
+
+        await alice.PatchAsJsonAsync($"/api/v1/conversations/{group.Id}/messages/{message.Id}", new EditMessageRequest("nobody now")).OkMessageAsync();
+        var unmentioned = await StoredAsync();
+        Assert.Empty(unmentioned.Mentions);
+        Assert.Single(unmentioned.Reactions);
+
+        await alice.PatchAsJsonAsync($"/api/v1/conversations/{group.Id}/messages/{message.Id}", new EditMessageRequest("@bob again")).OkMessageAsync();
+        await alice.DeleteAsync($"/api/v1/conversations/{group.Id}/messages/{message.Id}").OkMessageAsync();
+        var tombstone = await StoredAsync();
+        Assert.Null(tombstone.Text);
+        Assert.Empty(tombstone.Mentions);
+        Assert.Empty(tombstone.Reactions);
     }
 
     private static async Task<ConversationResponse> ListAsync(HttpClient client) =>

@@ -567,6 +567,15 @@ namespace ConnText.Server.Data.Postgres.Migrations
                     b.Property<DateTimeOffset?>("EditedAt")
                         .HasColumnType("timestamp with time zone");
 
+                    b.Property<bool>("HasAttachments")
+                        .HasColumnType("boolean");
+
+                    b.Property<bool>("HasMentions")
+                        .HasColumnType("boolean");
+
+                    b.Property<bool>("HasReactions")
+                        .HasColumnType("boolean");
+
                     b.Property<string>("Kind")
                         .IsRequired()
                         .HasMaxLength(16)

@@ -562,6 +562,15 @@ namespace ConnText.Server.Data.Sqlite.Migrations
                     b.Property<long?>("EditedAt")
                         .HasColumnType("INTEGER");
 
+                    b.Property<bool>("HasAttachments")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<bool>("HasMentions")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<bool>("HasReactions")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("Kind")
                         .IsRequired()
                         .HasMaxLength(16)
