@@ -42,4 +42,15 @@ public sealed class PostgresConnectionTests
     [InlineData("Host=db;Username=conntext;noresetonclose=false", false)]
     public void NoResetOnClose_DefaultsOn_ButTheConnectionStringDecides(string configured, bool expected) =>
         Assert.Equal(expected, new NpgsqlConnectionStringBuilder(DataServices.PostgresConnectionString(configured)).NoResetOnClose);
+
+    [Theory]
+    [InlineData("Host=db;Username=conntext", null)]
+    [InlineData("Host=db;Username=conntext;Maximum Pool Size=50", 50)]
+    [InlineData("Host=db;Username=conntext;maxpoolsize=9", 9)]
+    public void MaxPoolSize_FollowsTheCores_ButTheConnectionStringDecides(string configured, int? expected)
+    {
+        Assert.Equal((2 * Environment.ProcessorCount) + 2, DataServices.DefaultMaxPoolSize);
+        Assert.Equal(expected ?? DataServices.DefaultMaxPoolSize,
+            new NpgsqlConnectionStringBuilder(DataServices.PostgresConnectionString(configured)).MaxPoolSize);
+    }
 }
