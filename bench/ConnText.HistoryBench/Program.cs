@@ -19,7 +19,8 @@ using Npgsql;
 //                                                    warm-up of WARMUP_SECONDS (default 30); with the pids, the CPU time of
 //                                                    the server and of PostgreSQL (postmaster and backends) over the
 //                                                    measured window only
-//   sql <connection> <targets> <count> <offset|keyset> the same random pages straight from PostgreSQL, one after another
+//   sql <connection> <targets> <count> <mode>          the same random pages straight from PostgreSQL, one after another
+//                                                    (mode: offset, keyset, keyset-server or keyset-probes; see SqlPages)
 // <targets> is a file of "conversationId,lastSequence" lines.
 return args switch
 {
@@ -35,7 +36,7 @@ return args switch
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: token <server> <user> <password> | http <server> <token> <targets> <rate> <seconds> [server pid] | sql <connection> <targets> <count> offset|keyset");
+    Console.Error.WriteLine("usage: token <server> <user> <password> | http <server> <token> <targets> <rate> <seconds> [server pid] | sql <connection> <targets> <count> offset|keyset|keyset-server|keyset-probes");
     return 2;
 }
 
@@ -195,7 +196,12 @@ internal static class SqlPages
     /// <summary>
     /// The baseline: the same random pages read directly with SQL, one after another (closed loop, one connection).
     /// offset: ORDER BY "Sequence" DESC OFFSET n LIMIT 50, the page number a client would have to keep instead of a sequence.
-    /// keyset: the server's own query shape (WHERE "Sequence" &lt; before), without HTTP, auth and JSON.
+    /// keyset: the keyset page alone (WHERE "Sequence" &lt; before), without HTTP, auth and JSON.
+    /// keyset-server: the server's page statement: that page with its membership check (an uncorrelated EXISTS on
+    /// conversation_members); whether a message has reactions, mentions or files is in its row (ADR 0022).
+    /// keyset-probes: the statement before ADR 0022: the same, plus three EXISTS probes per row on the reactions,
+    /// mentions and attachments tables.
+    /// Also prints the CPU time of the PostgreSQL backend serving the connection (from /proc, same machine).
     /// </summary>
     public static async Task<int> RunAsync(string connectionString, Target[] targets, int count, string mode)
     {
@@ -203,16 +209,48 @@ internal static class SqlPages
         {
             "offset" => """SELECT * FROM messages WHERE "ConversationId" = $1 ORDER BY "Sequence" DESC OFFSET $2 LIMIT 50""",
             "keyset" => """SELECT * FROM messages WHERE "ConversationId" = $1 AND "Sequence" < $2 ORDER BY "Sequence" DESC LIMIT 50""",
-            _ => throw new ArgumentException("mode is offset or keyset", nameof(mode)),
+            "keyset-server" => """
+                SELECT m.* FROM messages AS m
+                WHERE m."ConversationId" = $1 AND m."Sequence" < $2
+                  AND EXISTS (SELECT 1 FROM conversation_members AS c WHERE c."ConversationId" = $1 AND c."UserId" = $3)
+                ORDER BY m."Sequence" DESC LIMIT 50
+                """,
+            "keyset-probes" => """
+                SELECT m.*,
+                       EXISTS (SELECT 1 FROM message_reactions AS r WHERE r."MessageId" = m."Id"),
+                       EXISTS (SELECT 1 FROM message_mentions AS x WHERE x."MessageId" = m."Id"),
+                       EXISTS (SELECT 1 FROM message_attachments AS a WHERE a."MessageId" = m."Id")
+                FROM messages AS m
+                WHERE m."ConversationId" = $1 AND m."Sequence" < $2
+                  AND EXISTS (SELECT 1 FROM conversation_members AS c WHERE c."ConversationId" = $1 AND c."UserId" = $3)
+                ORDER BY m."Sequence" DESC LIMIT 50
+                """,
+            _ => throw new ArgumentException("mode is offset, keyset, keyset-server or keyset-probes", nameof(mode)),
         };
         await using var connection = new NpgsqlConnection(connectionString);
         await connection.OpenAsync();
+        int backendPid;
+        Guid member;
+        await using (var setup = new NpgsqlCommand("""SELECT pg_backend_pid(), (SELECT "UserId" FROM conversation_members LIMIT 1)""", connection))
+        await using (var reader = await setup.ExecuteReaderAsync())
+        {
+            await reader.ReadAsync();
+            backendPid = reader.GetInt32(0);
+            member = reader.GetGuid(1);
+        }
+
         await using var command = new NpgsqlCommand(sql, connection);
         var conversation = new NpgsqlParameter<Guid>();
         var position = new NpgsqlParameter<long>();
         command.Parameters.Add(conversation);
         command.Parameters.Add(position);
+        if (mode is "keyset-server" or "keyset-probes")
+        {
+            command.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = member });
+        }
+
         await command.PrepareAsync();
+        var backendCpuBefore = TimeSpan.Zero;
 
         var latencies = new List<double>(count);
         var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
@@ -242,11 +280,26 @@ internal static class SqlPages
             {
                 latencies.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
             }
+            else if (i == 199)
+            {
+                backendCpuBefore = BackendCpu(backendPid);
+            }
         }
 
+        var backendCpu = BackendCpu(backendPid) - backendCpuBefore;
         Console.WriteLine(Percentiles.Report($"sql {mode} page (direct, sequential)", latencies,
-            Process.GetCurrentProcess().TotalProcessorTime - cpuBefore, clock.Elapsed));
+            Process.GetCurrentProcess().TotalProcessorTime - cpuBefore, clock.Elapsed)
+            + string.Create(CultureInfo.InvariantCulture, $"; PostgreSQL backend {backendCpu.TotalMilliseconds * 1000 / latencies.Count:F0} µs CPU per page"));
         return 0;
+    }
+
+    /// <summary>User + system time of a process from /proc/&lt;pid&gt;/stat (clock ticks of 10 ms).</summary>
+    private static TimeSpan BackendCpu(int pid)
+    {
+        var stat = File.ReadAllText($"/proc/{pid}/stat");
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        var ticks = long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
+        return TimeSpan.FromMilliseconds(ticks * 10);
     }
 }
 

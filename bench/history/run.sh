@@ -7,7 +7,8 @@
 #   1. GET /api/v1/conversations/{id}/messages?before=…&limit=50 end to end over HTTP, open loop at RATE requests/s for
 #      SECONDS s (random conversation, random full page; latency from each request's scheduled time), authenticated
 #      with a personal access token created through the API for a user who is a member of every conversation;
-#   2. the same random pages read straight from PostgreSQL with OFFSET paging (the baseline) and with the keyset query.
+#   2. the same random pages read straight from PostgreSQL with OFFSET paging (the baseline), with the keyset query, with
+#      the server's page statement and with the one before ADR 0022 (each with the CPU its PostgreSQL backend used).
 # It prints EXPLAIN ANALYZE of the keyset page, the figures, and the CPU seconds used by the server, PostgreSQL and the
 # load generator during the HTTP run. Everything it starts is stopped on exit. Only 127.0.0.1 is contacted.
 #
@@ -16,6 +17,8 @@
 #   MESSAGES=1000000 SECONDS_=10 bench/history/run.sh   # a quicker look
 #   TRACE=1 ...                                # also a dotnet-trace CPU sample of the server during each HTTP run
 #                                              # (for the profile only: on a busy machine the sampler throttles the server)
+#   STATEMENTS=1 ...                           # also load pg_stat_statements and print, after each HTTP run, the statements
+#                                              # PostgreSQL executed in it (calls, mean and total execution time)
 #   WARMUP_SECONDS=30 ...                      # warm-up of each freshly started server before its measured window
 #   SEARCH_INDEX=0 ...                         # skip rebuilding the full-text GIN index after the load (paging never reads it)
 #   UPDATE_DOCS=1 ...                          # also rewrites docs/performance.md between the history-results markers
@@ -35,6 +38,7 @@ SECONDS_=${SECONDS_:-30}
 export WARMUP_SECONDS=${WARMUP_SECONDS:-30}
 SQL_PAGES=${SQL_PAGES:-5000}
 TRACE=${TRACE:-0}
+STATEMENTS=${STATEMENTS:-0}
 trace_cmd=$(command -v dotnet-trace || echo "$HOME/.dotnet/tools/dotnet-trace")
 UPDATE_DOCS=${UPDATE_DOCS:-0}
 OUT=${OUT:-bench/results/history-$(date -u +%Y%m%dT%H%M%SZ)}
@@ -119,6 +123,9 @@ synchronous_commit = off
 full_page_writes = off
 max_connections = 200
 CONF
+if [ "$STATEMENTS" = 1 ]; then
+  printf "shared_preload_libraries = 'pg_stat_statements'\npg_stat_statements.track = top\n" >>"$pg_data/postgresql.conf"
+fi
 pg_port=$(free_port)
 as_pg "$pg_bin/pg_ctl" -D "$pg_data" -l "$tmp/pg/log" -o "-p $pg_port" -w -t 60 start >/dev/null
 pg_pid=$(head -n1 "$pg_data/postmaster.pid")
@@ -206,6 +213,10 @@ psql_ -c "EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) SELECT * FROM messages WHERE \"C
 echo "== SQL baseline ($SQL_PAGES random pages each, one connection)"
 dotnet "$tmp/bench/ConnText.HistoryBench.dll" sql "$conn" "$tmp/targets.csv" "$SQL_PAGES" offset
 dotnet "$tmp/bench/ConnText.HistoryBench.dll" sql "$conn" "$tmp/targets.csv" "$SQL_PAGES" keyset
+# The server's page statement (the keyset page and its membership check), and the one before ADR 0022 (three EXISTS
+# probes per row for reactions, mentions and files).
+dotnet "$tmp/bench/ConnText.HistoryBench.dll" sql "$conn" "$tmp/targets.csv" "$SQL_PAGES" keyset-server
+dotnet "$tmp/bench/ConnText.HistoryBench.dll" sql "$conn" "$tmp/targets.csv" "$SQL_PAGES" keyset-probes
 
 VARIANTS=${VARIANTS:-default:}
 IFS='|' read -r -a variants <<<"$VARIANTS"
@@ -216,6 +227,7 @@ for variant in "${variants[@]}"; do
   variant_env=("${variant_env[@]//\{conn\}/$conn}")
   echo "== HTTP: $rate requests/s for ${SECONDS_}s$([ ${#variants[@]} -gt 1 ] && echo ", variant $variant_name: ${variant#*:}" | sed "s/$pg_pw/***/")"
   start_server "${variant_env[@]}"
+  [ "$STATEMENTS" = 1 ] && psql_ -c 'CREATE EXTENSION IF NOT EXISTS pg_stat_statements; SELECT pg_stat_statements_reset();' >/dev/null
   server_cpu0=$(cpu_of "$server_pid"); pg_cpu0=$(cpu_of "$pg_pid" tree)
   trace_pid=""
   if [ "$TRACE" = 1 ]; then
@@ -234,6 +246,10 @@ for variant in "${variants[@]}"; do
     echo "trace: $OUT/server-$rate-$variant_name.nettrace, top inclusive frames in $OUT/server-$rate-$variant_name-top.txt"
   fi
   server_cpu1=$(cpu_of "$server_pid"); pg_cpu1=$(cpu_of "$pg_pid" tree)
+  if [ "$STATEMENTS" = 1 ]; then
+    echo "statements PostgreSQL executed in the step (warm-up included), by total execution time:"
+    psql_ -F ' | ' -c "SELECT calls, round(mean_exec_time::numeric * 1000) || ' µs mean', round(total_exec_time::numeric) || ' ms total', left(regexp_replace(query, '\s+', ' ', 'g'), 160) FROM pg_stat_statements WHERE query NOT LIKE '%pg_stat_statements%' ORDER BY total_exec_time DESC LIMIT 8"
+  fi
   awk -v s=$(( server_cpu1 - server_cpu0 )) -v p=$(( pg_cpu1 - pg_cpu0 )) -v hz="$hz" \
     'BEGIN { printf "CPU of the whole step (start, warm-up and measured window): server %.1fs, PostgreSQL %.1fs\n", s / hz, p / hz }'
   kill "$server_pid"; wait "$server_pid" 2>/dev/null || true; server_pid=""
