@@ -260,7 +260,7 @@ if [ "$UPDATE_DOCS" = 1 ]; then
   {
     sed '/<!-- history-results:start -->/q' docs/performance.md
     echo
-    echo "Run of $started_at (load average at start $load_at_start), \`MESSAGES=$MESSAGES RATE=\"$RATE\" SECONDS_=$SECONDS_ bench/history/run.sh\`:"
+    echo "Run of $started_at (load average at start $load_at_start), \`MESSAGES=$MESSAGES RATE=\"$RATE\" SECONDS_=$SECONDS_$([ "$VARIANTS" != default: ] && echo " VARIANTS='$VARIANTS'") bench/history/run.sh\`:"
     echo
     echo '```text'
     grep -E '^(  loaded in|== HTTP|sql |http|server CPU|PostgreSQL CPU|load generator CPU|CPU of the whole|machine:| *Index Scan| *Buffers| *Execution Time)' "$OUT/report.txt"
