@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Runtime.ExceptionServices;
 using System.Runtime.InteropServices;
 using Microsoft.Extensions.Options;
 
@@ -50,7 +49,7 @@ internal sealed partial class PasswordHashingThreads : IDisposable
     /// </summary>
     public T Run<T>(Func<T> work)
     {
-        using var item = new WorkItem<T>(work);
+        var item = new WorkItem<T>(work);
         queue.Add(item);
         return item.Wait();
     }
@@ -128,38 +127,32 @@ internal sealed partial class PasswordHashingThreads : IDisposable
     /// <summary>The calling thread's scheduling policy (Linux; for tests): 5 is <c>SCHED_IDLE</c>, 0 <c>SCHED_OTHER</c>.</summary>
     internal static int CurrentPolicy() => SchedGetscheduler(0);
 
-    private sealed class WorkItem<T>(Func<T> work) : IWorkItem, IDisposable
+    // The caller waits on a Task, not on an event: a thread-pool thread blocked in Task.Wait tells the pool
+    // (ThreadPool.NotifyThreadBlocked), which starts another worker at once instead of after its starvation delay.
+    // Blocked on an event, the caller's thread was invisibly out of the pool for the ~0.1 s of each hash, one of
+    // only two minimum workers on a two-core machine (docs/performance.md, "Login storm").
+    private sealed class WorkItem<T>(Func<T> work) : IWorkItem
     {
-        private readonly ManualResetEventSlim done = new();
-        private T? result;
-        private ExceptionDispatchInfo? failure;
+        private readonly TaskCompletionSource<T> done = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
         public void Execute()
         {
             try
             {
-                result = work();
+                done.SetResult(work());
             }
 #pragma warning disable CA1031 // not swallowed: rethrown on the caller's thread by Wait
             catch (Exception ex)
 #pragma warning restore CA1031
             {
-                failure = ExceptionDispatchInfo.Capture(ex);
-            }
-            finally
-            {
-                done.Set();
+                done.SetException(ex);
             }
         }
 
-        public T Wait()
-        {
-            done.Wait();
-            failure?.Throw();
-            return result!;
-        }
-
-        public void Dispose() => done.Dispose();
+        // Blocking on purpose: Identity's IPasswordHasher is synchronous (see Run).
+#pragma warning disable RS0030
+        public T Wait() => done.Task.GetAwaiter().GetResult();
+#pragma warning restore RS0030
     }
 
     [StructLayout(LayoutKind.Sequential)]
