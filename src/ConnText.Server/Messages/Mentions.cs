@@ -35,7 +35,7 @@ internal static partial class Mentions
     [GeneratedRegex(@"(?<![A-Za-z0-9._-])@([A-Za-z0-9][A-Za-z0-9._-]{0,31})", RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 100)]
     private static partial Regex MentionPattern();
 
-    public static async Task<List<Guid>> ResolveAsync(ConnTextDbContext db, Guid conversationId, string text, CancellationToken cancellationToken)
+    private static async Task<List<Guid>> ResolveAsync(ConnTextDbContext db, Guid conversationId, string text, CancellationToken cancellationToken)
     {
         var names = MentionPattern().Matches(text)
             .Select(m => m.Groups[1].Value.TrimEnd('.', '-', '_').ToUpperInvariant())
@@ -59,11 +59,15 @@ internal static partial class Mentions
     {
         await db.MessageMentions.Where(m => m.MessageId == message.Id).ExecuteDeleteAsync(cancellationToken);
         message.HasMentions = false;
-        if (text is null)
+        if (text is not null)
         {
-            return;
+            await AddAsync(db, message, text, cancellationToken);
         }
+    }
 
+    /// <summary>Stores the mentions of a message that has none yet, and its <see cref="Message.HasMentions"/> flag.</summary>
+    public static async Task AddAsync(ConnTextDbContext db, Message message, string text, CancellationToken cancellationToken)
+    {
         foreach (var userId in await ResolveAsync(db, message.ConversationId, text, cancellationToken))
         {
             db.MessageMentions.Add(new MessageMention { MessageId = message.Id, UserId = userId });

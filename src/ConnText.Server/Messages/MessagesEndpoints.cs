@@ -181,14 +181,7 @@ internal static class MessagesEndpoints
                 };
                 db.Messages.Add(created);
                 Attachments.Add(db, created, attachmentIds);
-                var mentions = await Mentions.ResolveAsync(db, conversationId, text ?? "", ct);
-                foreach (var user in mentions)
-                {
-                    db.MessageMentions.Add(new MessageMention { MessageId = created.Id, UserId = user });
-                }
-
-                created.HasMentions = mentions.Count > 0;
-
+                await Mentions.AddAsync(db, created, text ?? "", ct);
                 AddEvent(db, created, ConversationEventKinds.MessageCreated, me, now);
                 await db.SaveChangesAsync(ct);
                 return 0;
