@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# Hub and REST benchmarks (docs/performance.md): room fan-out on ConnText and on the Node.js `ws` baseline relay in
-# the same run, idle connections with the server's memory per connection, REST scenarios at target rates, and chat
+# Hub and REST benchmarks (docs/performance.md): room fan-out on ConnText and on baseline relays in the same run (the
+# Node.js `ws` relay; the same relay on Kestrel's WebSockets and as a bare SignalR hub, bench/baselines/aspnet-relay), idle connections with the server's memory per connection, REST scenarios at target rates, and chat
 # delivery with and without a login storm.
 #
 #   bash bench/run-hub.sh [--scenario all|fanout|idle|rest|storm] [--connections 10000] [--room-size 100]
 #                         [--rates 10,25,50,100,200] [--duration 20] [--warmup 5] [--protocol json|messagepack]
-#                         [--postgres] [--idle-connections 19000] [--idle-gcdump] [--out DIR] [--update-docs]
+#                         [--baselines node,aspnet-ws,signalr] [--postgres] [--idle-connections 19000] [--idle-gcdump] [--out DIR] [--update-docs]
 #                         [--server-env 'VAR=value VAR2=value'] (environment of the ConnText server only, for A/B runs)
 #                         [--rest-users 1000] [--rest-rates 20,50,100] [--login-rates 2,5,10]
 #                         [--storm-connections 2000] [--storm-chat-rates 20] [--storm-rate 20] [--cold-storm]
@@ -24,7 +24,7 @@ root=$(pwd)
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
 scenario=all connections=10000 room_size=100 rates=10,25,50,100,200 duration=20 warmup=5 protocol=json
-postgres=0 idle_connections=19000 idle_gcdump=0 out="" update_docs=0 server_env=""
+baselines=node,aspnet-ws,signalr postgres=0 idle_connections=19000 idle_gcdump=0 out="" update_docs=0 server_env=""
 rest_users=1000 rest_rates=20,50,100 login_rates=2,5,10 storm_connections=2000 storm_chat_rates=20 storm_rate=20 storm_warmup=true
 while [ $# -gt 0 ]; do
   case $1 in
@@ -36,6 +36,7 @@ while [ $# -gt 0 ]; do
     --warmup) warmup=$2; shift 2 ;;
     --protocol) protocol=$2; shift 2 ;;
     --postgres) postgres=1; shift ;;
+    --baselines) baselines=$2; shift 2 ;;
     --idle-connections) idle_connections=$2; shift 2 ;;
     --idle-gcdump) idle_gcdump=1; shift ;;
     --server-env) server_env=$2; shift 2 ;;
@@ -118,7 +119,7 @@ loadtest() { dotnet "$tmp/loadtest/ConnText.LoadTest.dll" "$@"; }
   case $scenario in
     rest) echo "command=bench/run-hub.sh --scenario rest --rest-users $rest_users --rest-rates $rest_rates --login-rates $login_rates --duration $duration --warmup $warmup$([ $postgres -eq 1 ] && echo ' --postgres')$([ -n "$server_env" ] && echo " --server-env '$server_env'")" ;;
     storm) echo "command=bench/run-hub.sh --scenario storm --storm-connections $storm_connections --room-size $room_size --storm-chat-rates $storm_chat_rates --storm-rate $storm_rate$([ $storm_warmup = false ] && echo ' --cold-storm') --duration $duration --warmup $warmup --protocol $protocol$([ $postgres -eq 1 ] && echo ' --postgres')$([ -n "$server_env" ] && echo " --server-env '$server_env'")" ;;
-    *) echo "command=bench/run-hub.sh --scenario $scenario --connections $connections --room-size $room_size --rates $rates --duration $duration --warmup $warmup --protocol $protocol --idle-connections $idle_connections$([ $postgres -eq 1 ] && echo ' --postgres')$([ -n "$server_env" ] && echo " --server-env '$server_env'")" ;;
+    *) echo "command=bench/run-hub.sh --scenario $scenario --connections $connections --room-size $room_size --rates $rates --duration $duration --warmup $warmup --protocol $protocol --baselines $baselines --idle-connections $idle_connections$([ $postgres -eq 1 ] && echo ' --postgres')$([ -n "$server_env" ] && echo " --server-env '$server_env'")" ;;
   esac
 } | tee "$out/machine-$scenario.txt"
 
@@ -208,16 +209,41 @@ if [ "$scenario" = all ] || [ "$scenario" = fanout ]; then
     stop_server
   fi
 
-  echo "== Fan-out: Node.js ws relay (baseline)"
-  cp -r bench/baselines/ws-relay "$tmp/relay"
-  (cd "$tmp/relay" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
-  relay_port=$(free_port)
-  PORT=$relay_port node "$tmp/relay/relay.js" >"$tmp/relay.log" 2>&1 &
-  relay_pid=$!
-  pids+=("$relay_pid")
-  for _ in $(seq 100); do grep -q LISTENING "$tmp/relay.log" && break; sleep 0.1; done
-  fanout ws "$relay_port" "$relay_pid" "Node.js ws relay" fanout-9-node-ws
-  stop_pid "$relay_pid"
+  if [[ ",$baselines," == *,aspnet-ws,* || ",$baselines," == *,signalr,* ]]; then
+    dotnet publish bench/baselines/aspnet-relay -c Release -o "$tmp/aspnet-relay" -v q -nologo >"$tmp/publish.log" 2>&1 || { cat "$tmp/publish.log"; exit 1; }
+  fi
+  # aspnet_relay <target> <label> <json name>: a fresh relay process per run (no state carried over).
+  aspnet_relay() {
+    local port relay_pid
+    port=$(free_port)
+    (cd "$tmp" && exec dotnet "$tmp/aspnet-relay/ConnText.AspNetRelay.dll" --urls "http://127.0.0.1:$port" >"$tmp/aspnet-relay.log" 2>&1) &
+    relay_pid=$!
+    pids+=("$relay_pid")
+    wait_http "http://127.0.0.1:$port/health" "$relay_pid" "$tmp/aspnet-relay.log"
+    fanout "$1" "$port" "$relay_pid" "$2" "$3"
+    stop_pid "$relay_pid"
+  }
+  if [[ ",$baselines," == *,aspnet-ws,* ]]; then
+    echo "== Fan-out: ASP.NET Core WebSocket relay (baseline: Kestrel's WebSockets, relay.js's protocol)"
+    aspnet_relay ws "ASP.NET Core WebSocket relay" fanout-7-aspnet-ws
+  fi
+  if [[ ",$baselines," == *,signalr,* ]]; then
+    echo "== Fan-out: bare SignalR hub relay (baseline: SignalR group send, no storage or authentication)"
+    aspnet_relay signalr "Bare SignalR hub relay" fanout-8-aspnet-signalr
+  fi
+
+  if [[ ",$baselines," == *,node,* ]]; then
+    echo "== Fan-out: Node.js ws relay (baseline)"
+    cp -r bench/baselines/ws-relay "$tmp/relay"
+    (cd "$tmp/relay" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+    relay_port=$(free_port)
+    PORT=$relay_port node "$tmp/relay/relay.js" >"$tmp/relay.log" 2>&1 &
+    relay_pid=$!
+    pids+=("$relay_pid")
+    for _ in $(seq 100); do grep -q LISTENING "$tmp/relay.log" && break; sleep 0.1; done
+    fanout ws "$relay_port" "$relay_pid" "Node.js ws relay" fanout-9-node-ws
+    stop_pid "$relay_pid"
+  fi
 fi
 
 # ---------------------------------------------------------------- idle connections

@@ -42,24 +42,32 @@ internal static class LoadClients
 {
     public static ILoadClient Create(string target, string protocol, Uri baseUrl, Seat seat, Action<string?> onText, Action onClosed) => target switch
     {
-        "conntext" => new HubClient(baseUrl, protocol, seat, onText, onClosed),
+        "conntext" => new HubClient(new Uri(baseUrl, "/hubs/realtime"), seat.Token, protocol, onText, onClosed),
+        // The bare SignalR baseline (bench/baselines/aspnet-relay): no token, the room in the query string.
+        "signalr" => new HubClient(new Uri(baseUrl, $"/hubs/relay?room={seat.RoomId}&user={seat.UserId}"), null, protocol, onText, onClosed),
         "ws" => new WsClient(baseUrl, seat, onText, onClosed),
-        _ => throw new ArgumentException("--target is conntext or ws"),
+        _ => throw new ArgumentException("--target is conntext, signalr or ws"),
     };
 }
 
-/// <summary>A ConnText hub connection as an app opens it: WebSockets, token in the Authorization header.</summary>
+/// <summary>
+/// A hub connection as an app opens it: WebSockets, token (when there is one) in the Authorization header. ConnText's
+/// hub, or the bare SignalR baseline, which has the same <c>SendMessage</c> and <c>EventAppended</c>.
+/// </summary>
 internal sealed class HubClient : ILoadClient
 {
     private readonly HubConnection connection;
 
-    public HubClient(Uri baseUrl, string protocol, Seat seat, Action<string?> onText, Action onClosed)
+    public HubClient(Uri hubUrl, string? token, string protocol, Action<string?> onText, Action onClosed)
     {
         var builder = new HubConnectionBuilder()
-            .WithUrl(new Uri(baseUrl, "/hubs/realtime"), HttpTransportType.WebSockets, o =>
+            .WithUrl(hubUrl, HttpTransportType.WebSockets, o =>
             {
                 o.SkipNegotiation = true; // one TCP connection per client, no negotiate round trip
-                o.AccessTokenProvider = () => Task.FromResult<string?>(seat.Token);
+                if (token is not null)
+                {
+                    o.AccessTokenProvider = () => Task.FromResult<string?>(token);
+                }
             })
             // The generator shares the cores with the server: a late ping from the server is load, not a failure.
             .WithServerTimeout(TimeSpan.FromMinutes(5));
@@ -87,7 +95,10 @@ internal sealed class HubClient : ILoadClient
     public ValueTask DisposeAsync() => connection.DisposeAsync();
 }
 
-/// <summary>A plain WebSocket to the Node.js <c>ws</c> baseline relay (bench/baselines/ws-relay/relay.js).</summary>
+/// <summary>
+/// A plain WebSocket to a baseline relay speaking relay.js's protocol: the Node.js <c>ws</c> one
+/// (bench/baselines/ws-relay) or Kestrel's (bench/baselines/aspnet-relay).
+/// </summary>
 internal sealed class WsClient(Uri baseUrl, Seat seat, Action<string?> onText, Action onClosed) : ILoadClient
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);

@@ -55,12 +55,13 @@ internal static class Usage
                 Writes "token<TAB>userId<TAB>conversationId" per user. --mark-tokens-used true sets the tokens'
                 last use a day ahead, so connecting skips the once-a-minute last-used write (see docs/performance.md).
 
-        fanout  --target conntext|ws --urls http://127.0.0.1:5180[,http://127.0.0.2:5180] --tokens tokens.tsv
+        fanout  --target conntext|signalr|ws --urls http://127.0.0.1:5180[,http://127.0.0.2:5180] --tokens tokens.tsv
                 --connections 10000 --room-size 100 --rates 100,200 (messages sent per second, one step each)
                 --duration 20 (s per step) --warmup 5 (s) --payload 100 (characters) --protocol json|messagepack
                 --server-pid <pid> --label <name> --json out.json --max-inflight 2000 --connect-concurrency 200
                 Every connection's room is given by the tokens file (line i, rooms of room-size consecutive lines).
-                ws: the Node.js baseline relay (bench/baselines/ws-relay).
+                ws: a baseline relay speaking relay.js's protocol (Node.js, bench/baselines/ws-relay, or Kestrel's,
+                bench/baselines/aspnet-relay at /); signalr: the bare SignalR hub of bench/baselines/aspnet-relay.
                 --storm-rate 20 (sign-ins per second; 0 = none) runs each rate twice, without and with a login
                 storm: that many sign-ins per second through the whole OAuth code + PKCE flow and login form
                 (users of the tokens file, --password bench-password-1), and reports chat delivery p99 of both.

@@ -6,7 +6,7 @@ namespace ConnText.LoadTest;
 
 /// <summary>
 /// <c>summarize --dir results</c>: one Markdown report from the JSON files of a run (fanout-*.json, idle.json),
-/// with the ratio of ConnText to the Node.js baseline. A step is "sustained" when the send rate was reached
+/// with the ratio of ConnText (and of the ASP.NET Core baselines, when the run has them) to the Node.js baseline. A step is "sustained" when the send rate was reached
 /// (≥ 99 % of offered), reach ≥ 0.999 and p99 ≤ 200 ms (the targets of docs/performance.md).
 /// Writes nothing but summary.md in that directory.
 /// </summary>
@@ -36,13 +36,14 @@ internal static class Summary
                 text.AppendLine(c, $"Connected in {report.ConnectSeconds} s; server RSS with all connections open: {report.ServerRssAfterConnectMiB} MiB; load average at the end: {report.LoadAverageAtEnd}.").AppendLine();
             }
 
-            var baseline = reports.FirstOrDefault(r => r.Target == "ws");
+            // The Node.js relay: target "ws" like Kestrel's relay, told apart by its file (fanout-9-node-ws.json).
+            var baseline = reports.FirstOrDefault(r => r.Target == "ws" && r.Label.StartsWith("Node.js", StringComparison.Ordinal));
             if (baseline is not null)
             {
                 text.AppendLine("Ratio to the Node.js `ws` relay at the same offered rate (delivered/s ÷ delivered/s; p99 ÷ p99):").AppendLine();
-                text.AppendLine("| system | offered msg/s | delivered/s ratio | p99 ratio | sustained (ConnText / Node) |");
+                text.AppendLine("| system | offered msg/s | delivered/s ratio | p99 ratio | sustained (system / Node) |");
                 text.AppendLine("|---|---:|---:|---:|---|");
-                foreach (var report in reports.Where(r => r.Target != "ws"))
+                foreach (var report in reports.Where(r => r != baseline))
                 {
                     foreach (var step in report.Steps)
                     {
