@@ -5,6 +5,8 @@
 #
 #   bash bench/run-hub.sh [--scenario all|fanout|idle|rest|storm] [--connections 10000] [--room-size 100]
 #                         [--rates 10,25,50,100,200] [--duration 20] [--warmup 5] [--protocol json|messagepack]
+#                         [--hub-client signalr|raw] (SignalR targets: the .NET client, or SignalR's JSON protocol on
+#                         a plain ClientWebSocket, as cheap on the generator's side as the relays' client)
 #                         [--baselines node,aspnet-ws,signalr] [--postgres] [--idle-connections 19000] [--idle-gcdump] [--out DIR] [--update-docs]
 #                         [--server-env 'VAR=value VAR2=value'] (environment of the ConnText server only, for A/B runs)
 #                         [--rest-users 1000] [--rest-rates 20,50,100] [--login-rates 2,5,10]
@@ -23,7 +25,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 root=$(pwd)
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
-scenario=all connections=10000 room_size=100 rates=10,25,50,100,200 duration=20 warmup=5 protocol=json
+scenario=all connections=10000 room_size=100 rates=10,25,50,100,200 duration=20 warmup=5 protocol=json hub_client=signalr
 baselines=node,aspnet-ws,signalr postgres=0 idle_connections=19000 idle_gcdump=0 out="" update_docs=0 server_env=""
 rest_users=1000 rest_rates=20,50,100 login_rates=2,5,10 storm_connections=2000 storm_chat_rates=20 storm_rate=20 storm_warmup=true
 while [ $# -gt 0 ]; do
@@ -35,6 +37,7 @@ while [ $# -gt 0 ]; do
     --duration) duration=$2; shift 2 ;;
     --warmup) warmup=$2; shift 2 ;;
     --protocol) protocol=$2; shift 2 ;;
+    --hub-client) hub_client=$2; shift 2 ;;
     --postgres) postgres=1; shift ;;
     --baselines) baselines=$2; shift 2 ;;
     --idle-connections) idle_connections=$2; shift 2 ;;
@@ -118,8 +121,8 @@ loadtest() { dotnet "$tmp/loadtest/ConnText.LoadTest.dll" "$@"; }
   echo "open_files_limit=$(ulimit -n)"
   case $scenario in
     rest) echo "command=bench/run-hub.sh --scenario rest --rest-users $rest_users --rest-rates $rest_rates --login-rates $login_rates --duration $duration --warmup $warmup$([ $postgres -eq 1 ] && echo ' --postgres')$([ -n "$server_env" ] && echo " --server-env '$server_env'")" ;;
-    storm) echo "command=bench/run-hub.sh --scenario storm --storm-connections $storm_connections --room-size $room_size --storm-chat-rates $storm_chat_rates --storm-rate $storm_rate$([ $storm_warmup = false ] && echo ' --cold-storm') --duration $duration --warmup $warmup --protocol $protocol$([ $postgres -eq 1 ] && echo ' --postgres')$([ -n "$server_env" ] && echo " --server-env '$server_env'")" ;;
-    *) echo "command=bench/run-hub.sh --scenario $scenario --connections $connections --room-size $room_size --rates $rates --duration $duration --warmup $warmup --protocol $protocol --baselines $baselines --idle-connections $idle_connections$([ $postgres -eq 1 ] && echo ' --postgres')$([ -n "$server_env" ] && echo " --server-env '$server_env'")" ;;
+    storm) echo "command=bench/run-hub.sh --scenario storm --storm-connections $storm_connections --room-size $room_size --storm-chat-rates $storm_chat_rates --storm-rate $storm_rate$([ $storm_warmup = false ] && echo ' --cold-storm') --duration $duration --warmup $warmup --protocol $protocol --hub-client $hub_client$([ $postgres -eq 1 ] && echo ' --postgres')$([ -n "$server_env" ] && echo " --server-env '$server_env'")" ;;
+    *) echo "command=bench/run-hub.sh --scenario $scenario --connections $connections --room-size $room_size --rates $rates --duration $duration --warmup $warmup --protocol $protocol --hub-client $hub_client --baselines $baselines --idle-connections $idle_connections$([ $postgres -eq 1 ] && echo ' --postgres')$([ -n "$server_env" ] && echo " --server-env '$server_env'")" ;;
   esac
 } | tee "$out/machine-$scenario.txt"
 
@@ -188,10 +191,14 @@ CONF
   echo "PostgreSQL on 127.0.0.1:$port"
 }
 
+label_suffix=""
+[ "$hub_client" = raw ] && label_suffix=" [raw hub client]"
 fanout() { # fanout <target> <port> <pid> <label> <json name>
+  local suffix=""
+  [ "$1" = ws ] || suffix=$label_suffix
   loadtest fanout --target "$1" --urls "http://127.0.0.1:$2" --tokens "$tokens" --connections "$connections" \
     --room-size "$room_size" --rates "$rates" --duration "$duration" --warmup "$warmup" --protocol "$protocol" \
-    --server-pid "$3" --label "$4" --json "$out/$5.json" | tee "$out/$5.md"
+    --hub-client "$hub_client" --server-pid "$3" --label "$4$suffix" --json "$out/$5.json" | tee "$out/$5.md"
 }
 
 # ---------------------------------------------------------------- fan-out
@@ -327,7 +334,7 @@ if [ "$scenario" = storm ]; then
     fi
     loadtest fanout --target conntext --urls "http://127.0.0.1:$server_port" --tokens "$tokens" --connections "$storm_connections" \
       --room-size "$room_size" --rates "$storm_chat_rates" --duration "$duration" --warmup "$warmup" --protocol "$protocol" \
-      --server-pid "$server_pid" --label "ConnText ($provider), login storm" --storm-rate "$storm_rate" --storm-warmup "$storm_warmup" --json "$out/storm-$provider.json" \
+      --hub-client "$hub_client" --server-pid "$server_pid" --label "ConnText ($provider), login storm$label_suffix" --storm-rate "$storm_rate" --storm-warmup "$storm_warmup" --json "$out/storm-$provider.json" \
       | tee -a "$out/storm.md"
     echo "Load average after: $(cut -d' ' -f1-3 /proc/loadavg)." | tee -a "$out/storm.md"
     echo | tee -a "$out/storm.md"

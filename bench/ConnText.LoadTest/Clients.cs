@@ -40,13 +40,25 @@ internal interface ILoadClient : IAsyncDisposable
 
 internal static class LoadClients
 {
-    public static ILoadClient Create(string target, string protocol, Uri baseUrl, Seat seat, Action<string?> onText, Action onClosed) => target switch
+    /// <summary>
+    /// A client for <c>--target</c>; for the SignalR targets <c>--hub-client</c> picks the .NET SignalR client
+    /// ("signalr") or <see cref="RawHubClient"/> ("raw").
+    /// </summary>
+    public static ILoadClient Create(string target, string protocol, string hubClient, Uri baseUrl, Seat seat, Action<string?> onText, Action onClosed) => target switch
     {
-        "conntext" => new HubClient(new Uri(baseUrl, "/hubs/realtime"), seat.Token, protocol, onText, onClosed),
+        "conntext" => Hub(new Uri(baseUrl, "/hubs/realtime"), seat.Token, protocol, hubClient, onText, onClosed),
         // The bare SignalR baseline (bench/baselines/aspnet-relay): no token, the room in the query string.
-        "signalr" => new HubClient(new Uri(baseUrl, $"/hubs/relay?room={seat.RoomId}&user={seat.UserId}"), null, protocol, onText, onClosed),
+        "signalr" => Hub(new Uri(baseUrl, $"/hubs/relay?room={seat.RoomId}&user={seat.UserId}"), null, protocol, hubClient, onText, onClosed),
         "ws" => new WsClient(baseUrl, seat, onText, onClosed),
         _ => throw new ArgumentException("--target is conntext, signalr or ws"),
+    };
+
+    private static ILoadClient Hub(Uri hubUrl, string? token, string protocol, string hubClient, Action<string?> onText, Action onClosed) => hubClient switch
+    {
+        "signalr" => new HubClient(hubUrl, token, protocol, onText, onClosed),
+        "raw" when protocol == "json" => new RawHubClient(hubUrl, token, onText, onClosed),
+        "raw" => throw new ArgumentException("--hub-client raw speaks only --protocol json"),
+        _ => throw new ArgumentException("--hub-client is signalr or raw"),
     };
 }
 
@@ -214,4 +226,225 @@ internal sealed class WsClient(Uri baseUrl, Seat seat, Action<string?> onText, A
     private sealed record WsSend(string Type, Guid Room, Guid Id, string Text);
 
     private sealed record WsFrame(string Type, Guid? Id, AppendedLite? Event);
+}
+
+/// <summary>
+/// SignalR's JSON hub protocol spoken over a plain <see cref="ClientWebSocket"/> (<c>--hub-client raw</c>), for a
+/// generator that costs what the <see cref="WsClient"/> costs: the generator shares the cores with the server, and
+/// the SignalR client's own pipes, handler dispatch and argument binding cost about as much CPU per received message
+/// as the whole WebSocket client does. The server sees a normal SignalR client: the handshake, invocations with an
+/// id, a ping every 15 s (the server's default client timeout is 30 s).
+/// </summary>
+internal sealed class RawHubClient(Uri hubUrl, string? token, Action<string?> onText, Action onClosed) : ILoadClient
+{
+    private const byte RecordSeparator = 0x1e;
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+    private static readonly byte[] Handshake = [.. """{"protocol":"json","version":1}"""u8, RecordSeparator];
+    private static readonly byte[] Ping = [.. """{"type":6}"""u8, RecordSeparator];
+    private static readonly TimeSpan PingInterval = TimeSpan.FromSeconds(15);
+    private readonly ClientWebSocket socket = new();
+    private readonly SemaphoreSlim sendLock = new(1, 1);
+    private readonly ConcurrentDictionary<string, TaskCompletionSource> pending = new(StringComparer.Ordinal);
+    private readonly CancellationTokenSource stop = new();
+    private long invocations;
+    private Timer? pings;
+
+    public bool IsConnected => socket.State == WebSocketState.Open;
+
+    public async Task ConnectAsync(CancellationToken cancellationToken)
+    {
+        if (token is not null)
+        {
+            socket.Options.SetRequestHeader("Authorization", $"Bearer {token}");
+        }
+
+        var url = new UriBuilder(hubUrl) { Scheme = hubUrl.Scheme == "https" ? "wss" : "ws" }.Uri;
+        await socket.ConnectAsync(url, cancellationToken);
+        await SendFrameAsync(Handshake, cancellationToken);
+
+        // The handshake response ({} or {"error":…}) is the first record; anything after it is the first message.
+        var buffer = ArrayPool<byte>.Shared.Rent(4096);
+        var length = 0;
+        int end;
+        while ((end = buffer.AsSpan(0, length).IndexOf(RecordSeparator)) < 0)
+        {
+            if (length == buffer.Length)
+            {
+                throw new InvalidOperationException("handshake response too long");
+            }
+
+            var result = await socket.ReceiveAsync(buffer.AsMemory(length), cancellationToken);
+            if (result.MessageType == WebSocketMessageType.Close)
+            {
+                throw new WebSocketException($"closed during the handshake: {socket.CloseStatus} {socket.CloseStatusDescription}");
+            }
+
+            length += result.Count;
+        }
+
+        if (JsonSerializer.Deserialize<HandshakeResponse>(buffer.AsSpan(0, end), Json)?.Error is { } error)
+        {
+            throw new InvalidOperationException($"handshake refused: {error}");
+        }
+
+        buffer.AsSpan(end + 1, length - end - 1).CopyTo(buffer);
+        _ = ReceiveLoopAsync(buffer, length - end - 1);
+        var first = TimeSpan.FromMilliseconds(Random.Shared.Next((int)PingInterval.TotalMilliseconds));
+        pings = new Timer(_ => _ = PingAsync(), null, first, PingInterval);
+    }
+
+    public async Task SendAsync(Guid roomId, string text, CancellationToken cancellationToken)
+    {
+        var id = Interlocked.Increment(ref invocations).ToString(CultureInfo.InvariantCulture);
+        var completed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        pending[id] = completed;
+        var invocation = JsonSerializer.SerializeToUtf8Bytes(
+            new Invocation(1, id, "SendMessage", [roomId, Guid.NewGuid(), text, null]), Json);
+        await SendFrameAsync([.. invocation, RecordSeparator], cancellationToken);
+        await completed.Task.WaitAsync(cancellationToken);
+    }
+
+    private async Task SendFrameAsync(byte[] frame, CancellationToken cancellationToken)
+    {
+        await sendLock.WaitAsync(cancellationToken);
+        try
+        {
+            await socket.SendAsync(frame, WebSocketMessageType.Text, endOfMessage: true, cancellationToken);
+        }
+        finally
+        {
+            sendLock.Release();
+        }
+    }
+
+    private async Task PingAsync()
+    {
+        try
+        {
+            await SendFrameAsync(Ping, stop.Token);
+        }
+        catch (Exception)
+        {
+            // closed or closing: the receive loop reports it
+        }
+    }
+
+    private async Task ReceiveLoopAsync(byte[] buffer, int length)
+    {
+        try
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                // Records end with 0x1e; a WebSocket message may hold several, or part of one.
+                var start = 0;
+                int end;
+                while ((end = buffer.AsSpan(start, length - start).IndexOf(RecordSeparator)) >= 0)
+                {
+                    if (!Handle(buffer.AsSpan(start, end)))
+                    {
+                        return;
+                    }
+
+                    start += end + 1;
+                }
+
+                buffer.AsSpan(start, length - start).CopyTo(buffer);
+                length -= start;
+                if (length == buffer.Length)
+                {
+                    var larger = ArrayPool<byte>.Shared.Rent(buffer.Length * 2);
+                    buffer.AsSpan(0, length).CopyTo(larger);
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    buffer = larger;
+                }
+
+                var result = await socket.ReceiveAsync(buffer.AsMemory(length), stop.Token);
+                if (result.MessageType == WebSocketMessageType.Close)
+                {
+                    return;
+                }
+
+                length += result.Count;
+            }
+        }
+        catch (Exception) when (stop.IsCancellationRequested || socket.State != WebSocketState.Open)
+        {
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            foreach (var waiting in pending.Values)
+            {
+                waiting.TrySetException(new WebSocketException("connection closed"));
+            }
+
+            onClosed();
+        }
+    }
+
+    /// <summary>One record; false when the server closed the connection (type 7).</summary>
+    private bool Handle(ReadOnlySpan<byte> record)
+    {
+        // The server's JSON protocol writes "type" then "target": only EventAppended needs its argument bound.
+        if (record.IndexOf("\"target\":\"EventAppended\""u8) >= 0)
+        {
+            var appended = JsonSerializer.Deserialize<EventFrame>(record, Json);
+            onText(appended?.Arguments is [{ } e, ..] ? e.Message?.Text : null);
+            return true;
+        }
+
+        var frame = JsonSerializer.Deserialize<ControlFrame>(record, Json);
+        switch (frame?.Type)
+        {
+            case 3 when frame.InvocationId is { } id && pending.TryRemove(id, out var completed):
+                if (frame.Error is { } error)
+                {
+                    completed.TrySetException(new InvalidOperationException(error));
+                }
+                else
+                {
+                    completed.TrySetResult();
+                }
+
+                return true;
+            case 7:
+                return false;
+            default:
+                return true; // pings, other events
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (pings is not null)
+        {
+            await pings.DisposeAsync();
+        }
+
+        await stop.CancelAsync();
+        try
+        {
+            if (socket.State == WebSocketState.Open)
+            {
+                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+                await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, timeout.Token);
+            }
+        }
+        catch (Exception)
+        {
+            // closing is best effort
+        }
+
+        socket.Dispose();
+        sendLock.Dispose();
+        stop.Dispose();
+    }
+
+    private sealed record HandshakeResponse(string? Error);
+
+    private sealed record Invocation(int Type, string InvocationId, string Target, object?[] Arguments);
+
+    private sealed record EventFrame(AppendedLite?[]? Arguments);
+
+    private sealed record ControlFrame(int Type, string? InvocationId, string? Error);
 }

@@ -18,6 +18,7 @@ internal static class FanOut
         var run = new FanOutRun(
             Target: options.String("target", "conntext"),
             Protocol: options.String("protocol", "json"),
+            HubClient: options.String("hub-client", "signalr"),
             Urls: [.. options.Strings("urls", "http://127.0.0.1:5180").Select(u => new Uri(u))],
             Connections: options.Int("connections", 10_000),
             RoomSize: options.Int("room-size", 100),
@@ -101,7 +102,7 @@ internal static class FanOut
 }
 
 internal sealed record FanOutRun(
-    string Target, string Protocol, IReadOnlyList<Uri> Urls, int Connections, int RoomSize, IReadOnlyList<double> Rates,
+    string Target, string Protocol, string HubClient, IReadOnlyList<Uri> Urls, int Connections, int RoomSize, IReadOnlyList<double> Rates,
     TimeSpan Duration, TimeSpan Warmup, int Payload, int MaxInflight, int ConnectConcurrency, int? ServerPid, string Label,
     double StormRate, string StormPassword, bool WarmStorm)
 {
@@ -170,7 +171,7 @@ internal sealed class FanOutSession(FanOutRun run, IReadOnlyList<Seat> seats) : 
                 var url = run.Urls[i % run.Urls.Count];
                 for (var attempt = 1; ; attempt++)
                 {
-                    var client = LoadClients.Create(run.Target, run.Protocol, url, seats[i], OnText, () => Interlocked.Increment(ref closed));
+                    var client = LoadClients.Create(run.Target, run.Protocol, run.HubClient, url, seats[i], OnText, () => Interlocked.Increment(ref closed));
                     try
                     {
                         await client.ConnectAsync(ct);

@@ -32,7 +32,7 @@ internal static class Idle
                 {
                     for (var attempt = 1; ; attempt++)
                     {
-                        var client = LoadClients.Create("conntext", "json", urls[(offset + i) % urls.Length], seats[i], _ => { },
+                        var client = LoadClients.Create("conntext", "json", "signalr", urls[(offset + i) % urls.Length], seats[i], _ => { },
                             () => Interlocked.Increment(ref closed));
                         try
                         {
