@@ -184,9 +184,16 @@ synchronous_commit = off
 full_page_writes = off
 max_connections = 300
 CONF
-  local port
-  port=$(free_port)
-  as_pg "$pg_bin/pg_ctl" -D "$pg_data" -l "$tmp/pg/log" -o "-p $port" -w -t 60 start >/dev/null
+  local port attempt
+  # A free port can be taken between the check and PostgreSQL's bind (the fan-out before leaves thousands of closed
+  # loopback connections behind): up to three ports, then the log.
+  for attempt in 1 2 3; do
+    port=$(free_port)
+    as_pg "$pg_bin/pg_ctl" -D "$pg_data" -l "$tmp/pg/log" -o "-p $port" -w -t 60 start >/dev/null && break
+    echo "PostgreSQL did not start on port $port (attempt $attempt); its log:" >&2
+    tail -n 5 "$tmp/pg/log" >&2
+    [ "$attempt" -lt 3 ] || exit 1
+  done
   pg_cs="Host=127.0.0.1;Port=$port;Username=postgres;Password=$pw;Database=conntext_bench"
   echo "PostgreSQL on 127.0.0.1:$port"
 }
