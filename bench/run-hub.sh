@@ -86,11 +86,14 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
+# A port below the kernel's ephemeral range, used by no socket in any state: the fan-out's 10,000 client connections
+# leave their ephemeral ports in TIME_WAIT, and a listener cannot bind one of those.
+ephemeral_low=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range)
 free_port() {
   local port
   while :; do
-    port=$(( (RANDOM * 32768 + RANDOM) % 20000 + 20000 ))
-    [ -z "$(ss -ltnH "sport = :$port" 2>/dev/null)" ] && { echo "$port"; return; }
+    port=$(( (RANDOM * 32768 + RANDOM) % (ephemeral_low - 10000) + 10000 ))
+    [ -z "$(ss -tanH "sport = :$port" 2>/dev/null)" ] && { echo "$port"; return; }
   done
 }
 wait_http() { # wait_http <url> <pid> <log>: up to 180 s (the machine may be busy), while the process lives
