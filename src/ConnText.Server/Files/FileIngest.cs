@@ -53,65 +53,37 @@ internal sealed partial class FileIngest(ContentStore store, IOptions<FilesOptio
     /// Copies the body to <paramref name="target"/> at its position, feeding every written byte to the hashes.
     /// <paramref name="progress"/> counts bytes both written and hashed, so after any failure the caller knows exactly
     /// which prefix is consistent. Throws <see cref="BodyTooLargeException"/> past <paramref name="maxBytes"/>.
-    /// The body is gathered into whole buffers before each write (a read returns what the connection has, often a few
-    /// KiB); when a read fails (the client went away), what was gathered is still written, so every received byte
-    /// is kept.
     /// </summary>
     public static async Task CopyAsync(
         Stream body, FileStream target, IncrementalHash whole, IncrementalHash? chunk, long maxBytes, CopyProgress progress,
         CancellationToken cancellationToken)
     {
         var buffer = ArrayPool<byte>.Shared.Rent(BufferBytes);
-        var filled = 0;
         try
         {
             while (true)
             {
-                int read;
-                try
-                {
-                    read = await body.ReadAsync(buffer.AsMemory(filled, BufferBytes - filled), cancellationToken);
-                }
-                catch (Exception ex) when (filled > 0 && ex is IOException or OperationCanceledException)
-                {
-                    // Received before the connection broke: written (not with the request's token, which may be what
-                    // ended it), then the failure goes on to the caller.
-                    await WriteAsync(target, buffer, filled, whole, chunk, progress, CancellationToken.None);
-                    throw;
-                }
-
-                if (progress.Bytes + filled + read > maxBytes)
-                {
-                    throw new BodyTooLargeException();
-                }
-
-                filled += read;
-                if (filled == BufferBytes || (read == 0 && filled > 0))
-                {
-                    await WriteAsync(target, buffer, filled, whole, chunk, progress, cancellationToken);
-                    filled = 0;
-                }
-
+                var read = await body.ReadAsync(buffer.AsMemory(0, BufferBytes), cancellationToken);
                 if (read == 0)
                 {
                     return;
                 }
+
+                if (progress.Bytes + read > maxBytes)
+                {
+                    throw new BodyTooLargeException();
+                }
+
+                await target.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
+                whole.AppendData(buffer, 0, read);
+                chunk?.AppendData(buffer, 0, read);
+                progress.Bytes += read;
             }
         }
         finally
         {
             ArrayPool<byte>.Shared.Return(buffer);
         }
-    }
-
-    private static async Task WriteAsync(
-        FileStream target, byte[] buffer, int count, IncrementalHash whole, IncrementalHash? chunk, CopyProgress progress,
-        CancellationToken cancellationToken)
-    {
-        await target.WriteAsync(buffer.AsMemory(0, count), cancellationToken);
-        whole.AppendData(buffer, 0, count);
-        chunk?.AppendData(buffer, 0, count);
-        progress.Bytes += count;
     }
 
     /// <summary>fsync: there is no asynchronous form, and the bytes must be on disk before the offset says so.</summary>

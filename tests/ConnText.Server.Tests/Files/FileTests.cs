@@ -74,7 +74,7 @@ public abstract class FileTests(Provider provider) : IAsyncLifetime
         Assert.True(created.Headers.Contains("Upload-Expires"));
         Assert.Equal(0, await alice.OffsetAsync(location));
 
-        // Not a multiple of the server's 256 KiB write buffer: the tail it had gathered when the read failed is kept too.
+        // Not a multiple of the server's 256 KiB copy buffer: every byte received before the drop counts, not whole buffers.
         const int Sent = (2 * MiB) + 4321;
         var interrupted = new InterruptedContent(data, Sent);
         interrupted.Headers.ContentType = new MediaTypeHeaderValue("application/offset+octet-stream");
