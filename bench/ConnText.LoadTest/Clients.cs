@@ -134,15 +134,7 @@ internal sealed class WsClient(Uri baseUrl, Seat seat, Action<string?> onText, A
         var acked = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         pending[id] = acked;
         var frame = JsonSerializer.SerializeToUtf8Bytes(new WsSend("send", roomId, id, text), Json);
-        await sendLock.WaitAsync(cancellationToken);
-        try
-        {
-            await socket.SendAsync(frame, WebSocketMessageType.Text, endOfMessage: true, cancellationToken);
-        }
-        finally
-        {
-            sendLock.Release();
-        }
+        await SocketSends.SendAsync(socket, sendLock, frame, cancellationToken);
 
         await acked.Task.WaitAsync(cancellationToken);
     }
@@ -155,22 +147,14 @@ internal sealed class WsClient(Uri baseUrl, Seat seat, Action<string?> onText, A
         {
             while (!stop.IsCancellationRequested)
             {
-                if (length == buffer.Length)
-                {
-                    var larger = ArrayPool<byte>.Shared.Rent(buffer.Length * 2);
-                    buffer.AsSpan(0, length).CopyTo(larger);
-                    ArrayPool<byte>.Shared.Return(buffer);
-                    buffer = larger;
-                }
-
-                var result = await socket.ReceiveAsync(buffer.AsMemory(length), stop.Token);
-                if (result.MessageType == WebSocketMessageType.Close)
+                var received = await SocketSends.ReceiveAsync(socket, buffer, length, stop.Token);
+                (buffer, length) = (received.Buffer, received.Length);
+                if (received.Closed)
                 {
                     break;
                 }
 
-                length += result.Count;
-                if (!result.EndOfMessage)
+                if (!received.EndOfMessage)
                 {
                     continue;
                 }
@@ -192,35 +176,13 @@ internal sealed class WsClient(Uri baseUrl, Seat seat, Action<string?> onText, A
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(buffer);
-            foreach (var waiting in pending.Values)
-            {
-                waiting.TrySetException(new WebSocketException("connection closed"));
-            }
-
-            onClosed();
+            SocketSends.EndReceive(buffer, pending.Values, onClosed);
         }
     }
 
     public async ValueTask DisposeAsync()
     {
-        await stop.CancelAsync();
-        try
-        {
-            if (socket.State == WebSocketState.Open)
-            {
-                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
-                await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, timeout.Token);
-            }
-        }
-        catch (Exception)
-        {
-            // closing is best effort
-        }
-
-        socket.Dispose();
-        sendLock.Dispose();
-        stop.Dispose();
+        await SocketSends.CloseAsync(socket, sendLock, stop);
     }
 
     private sealed record WsSend(string Type, Guid Room, Guid Id, string Text);
@@ -304,18 +266,8 @@ internal sealed class RawHubClient(Uri hubUrl, string? token, Action<string?> on
         await completed.Task.WaitAsync(cancellationToken);
     }
 
-    private async Task SendFrameAsync(byte[] frame, CancellationToken cancellationToken)
-    {
-        await sendLock.WaitAsync(cancellationToken);
-        try
-        {
-            await socket.SendAsync(frame, WebSocketMessageType.Text, endOfMessage: true, cancellationToken);
-        }
-        finally
-        {
-            sendLock.Release();
-        }
-    }
+    private Task SendFrameAsync(byte[] frame, CancellationToken cancellationToken) =>
+        SocketSends.SendAsync(socket, sendLock, frame, cancellationToken);
 
     private async Task PingAsync()
     {
@@ -350,21 +302,12 @@ internal sealed class RawHubClient(Uri hubUrl, string? token, Action<string?> on
 
                 buffer.AsSpan(start, length - start).CopyTo(buffer);
                 length -= start;
-                if (length == buffer.Length)
-                {
-                    var larger = ArrayPool<byte>.Shared.Rent(buffer.Length * 2);
-                    buffer.AsSpan(0, length).CopyTo(larger);
-                    ArrayPool<byte>.Shared.Return(buffer);
-                    buffer = larger;
-                }
-
-                var result = await socket.ReceiveAsync(buffer.AsMemory(length), stop.Token);
-                if (result.MessageType == WebSocketMessageType.Close)
+                var received = await SocketSends.ReceiveAsync(socket, buffer, length, stop.Token);
+                (buffer, length) = (received.Buffer, received.Length);
+                if (received.Closed)
                 {
                     return;
                 }
-
-                length += result.Count;
             }
         }
         catch (Exception) when (stop.IsCancellationRequested || socket.State != WebSocketState.Open)
@@ -372,13 +315,7 @@ internal sealed class RawHubClient(Uri hubUrl, string? token, Action<string?> on
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(buffer);
-            foreach (var waiting in pending.Values)
-            {
-                waiting.TrySetException(new WebSocketException("connection closed"));
-            }
-
-            onClosed();
+            SocketSends.EndReceive(buffer, pending.Values, onClosed);
         }
     }
 
@@ -421,6 +358,69 @@ internal sealed class RawHubClient(Uri hubUrl, string? token, Action<string?> on
             await pings.DisposeAsync();
         }
 
+        await SocketSends.CloseAsync(socket, sendLock, stop);
+    }
+
+    private sealed record HandshakeResponse(string? Error);
+
+    private sealed record Invocation(int Type, string InvocationId, string Target, object?[] Arguments);
+
+    private sealed record EventFrame(AppendedLite?[]? Arguments);
+
+    private sealed record ControlFrame(int Type, string? InvocationId, string? Error);
+}
+
+/// <summary>What both plain-WebSocket clients do alike: one send at a time, a growing receive buffer, closing.</summary>
+internal static class SocketSends
+{
+    public static async Task SendAsync(ClientWebSocket socket, SemaphoreSlim sendLock, ReadOnlyMemory<byte> frame, CancellationToken cancellationToken)
+    {
+        await sendLock.WaitAsync(cancellationToken);
+        try
+        {
+            await socket.SendAsync(frame, WebSocketMessageType.Text, endOfMessage: true, cancellationToken);
+        }
+        finally
+        {
+            sendLock.Release();
+        }
+    }
+
+    /// <summary>
+    /// Receives after the first <paramref name="length"/> bytes of the pooled <paramref name="buffer"/>, first trading it
+    /// for one twice the size when it is full.
+    /// </summary>
+    public static async Task<Received> ReceiveAsync(ClientWebSocket socket, byte[] buffer, int length, CancellationToken cancellationToken)
+    {
+        if (length == buffer.Length)
+        {
+            var larger = ArrayPool<byte>.Shared.Rent(buffer.Length * 2);
+            buffer.AsSpan(0, length).CopyTo(larger);
+            ArrayPool<byte>.Shared.Return(buffer);
+            buffer = larger;
+        }
+
+        var result = await socket.ReceiveAsync(buffer.AsMemory(length), cancellationToken);
+        return result.MessageType == WebSocketMessageType.Close
+            ? new Received(buffer, length, Closed: true, EndOfMessage: true)
+            : new Received(buffer, length + result.Count, Closed: false, result.EndOfMessage);
+    }
+
+    /// <summary>The receive loop ended: its buffer goes back, waiting sends fail, the run counts the closed connection.</summary>
+    public static void EndReceive(byte[] buffer, IEnumerable<TaskCompletionSource> pending, Action onClosed)
+    {
+        ArrayPool<byte>.Shared.Return(buffer);
+        foreach (var waiting in pending)
+        {
+            waiting.TrySetException(new WebSocketException("connection closed"));
+        }
+
+        onClosed();
+    }
+
+    /// <summary>Stops the receive loop, closes (best effort, 2 s) and disposes.</summary>
+    public static async Task CloseAsync(ClientWebSocket socket, SemaphoreSlim sendLock, CancellationTokenSource stop)
+    {
         await stop.CancelAsync();
         try
         {
@@ -439,12 +439,6 @@ internal sealed class RawHubClient(Uri hubUrl, string? token, Action<string?> on
         sendLock.Dispose();
         stop.Dispose();
     }
-
-    private sealed record HandshakeResponse(string? Error);
-
-    private sealed record Invocation(int Type, string InvocationId, string Target, object?[] Arguments);
-
-    private sealed record EventFrame(AppendedLite?[]? Arguments);
-
-    private sealed record ControlFrame(int Type, string? InvocationId, string? Error);
 }
+
+internal readonly record struct Received(byte[] Buffer, int Length, bool Closed, bool EndOfMessage);
