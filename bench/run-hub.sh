@@ -226,7 +226,8 @@ if [ "$scenario" = all ] || [ "$scenario" = fanout ]; then
     stop_server
   fi
 
-  if [[ ",$baselines," == *,aspnet-ws,* || ",$baselines," == *,signalr,* ]]; then
+  wants() { [[ ",$baselines," == *,$1,* ]]; } # wants <baseline>: named in --baselines
+  if wants aspnet-ws || wants signalr; then
     dotnet publish bench/baselines/aspnet-relay -c Release -o "$tmp/aspnet-relay" -v q -nologo >"$tmp/publish.log" 2>&1 || { cat "$tmp/publish.log"; exit 1; }
   fi
   # aspnet_relay <target> <label> <json name>: a fresh relay process per run (no state carried over).
@@ -240,16 +241,16 @@ if [ "$scenario" = all ] || [ "$scenario" = fanout ]; then
     fanout "$1" "$port" "$relay_pid" "$2" "$3"
     stop_pid "$relay_pid"
   }
-  if [[ ",$baselines," == *,aspnet-ws,* ]]; then
+  if wants aspnet-ws; then
     echo "== Fan-out: ASP.NET Core WebSocket relay (baseline: Kestrel's WebSockets, relay.js's protocol)"
     aspnet_relay ws "ASP.NET Core WebSocket relay" fanout-7-aspnet-ws
   fi
-  if [[ ",$baselines," == *,signalr,* ]]; then
+  if wants signalr; then
     echo "== Fan-out: bare SignalR hub relay (baseline: SignalR group send, no storage or authentication)"
     aspnet_relay signalr "Bare SignalR hub relay" fanout-8-aspnet-signalr
   fi
 
-  if [[ ",$baselines," == *,node,* ]]; then
+  if wants node; then
     echo "== Fan-out: Node.js ws relay (baseline)"
     cp -r bench/baselines/ws-relay "$tmp/relay"
     (cd "$tmp/relay" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)

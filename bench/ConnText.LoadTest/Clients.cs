@@ -134,7 +134,7 @@ internal sealed class WsClient(Uri baseUrl, Seat seat, Action<string?> onText, A
         var acked = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         pending[id] = acked;
         var frame = JsonSerializer.SerializeToUtf8Bytes(new WsSend("send", roomId, id, text), Json);
-        await SocketSends.SendAsync(socket, sendLock, frame, cancellationToken);
+        await PlainWebSockets.SendAsync(socket, sendLock, frame, cancellationToken);
 
         await acked.Task.WaitAsync(cancellationToken);
     }
@@ -147,7 +147,7 @@ internal sealed class WsClient(Uri baseUrl, Seat seat, Action<string?> onText, A
         {
             while (!stop.IsCancellationRequested)
             {
-                var received = await SocketSends.ReceiveAsync(socket, buffer, length, stop.Token);
+                var received = await PlainWebSockets.ReceiveAsync(socket, buffer, length, stop.Token);
                 (buffer, length) = (received.Buffer, received.Length);
                 if (received.Closed)
                 {
@@ -176,13 +176,13 @@ internal sealed class WsClient(Uri baseUrl, Seat seat, Action<string?> onText, A
         }
         finally
         {
-            SocketSends.EndReceive(buffer, pending.Values, onClosed);
+            PlainWebSockets.EndReceive(buffer, pending.Values, onClosed);
         }
     }
 
     public async ValueTask DisposeAsync()
     {
-        await SocketSends.CloseAsync(socket, sendLock, stop);
+        await PlainWebSockets.CloseAsync(socket, sendLock, stop);
     }
 
     private sealed record WsSend(string Type, Guid Room, Guid Id, string Text);
@@ -230,18 +230,12 @@ internal sealed class RawHubClient(Uri hubUrl, string? token, Action<string?> on
         int end;
         while ((end = buffer.AsSpan(0, length).IndexOf(RecordSeparator)) < 0)
         {
-            if (length == buffer.Length)
-            {
-                throw new InvalidOperationException("handshake response too long");
-            }
-
-            var result = await socket.ReceiveAsync(buffer.AsMemory(length), cancellationToken);
-            if (result.MessageType == WebSocketMessageType.Close)
+            var received = await PlainWebSockets.ReceiveAsync(socket, buffer, length, cancellationToken);
+            (buffer, length) = (received.Buffer, received.Length);
+            if (received.Closed)
             {
                 throw new WebSocketException($"closed during the handshake: {socket.CloseStatus} {socket.CloseStatusDescription}");
             }
-
-            length += result.Count;
         }
 
         if (JsonSerializer.Deserialize<HandshakeResponse>(buffer.AsSpan(0, end), Json)?.Error is { } error)
@@ -267,7 +261,7 @@ internal sealed class RawHubClient(Uri hubUrl, string? token, Action<string?> on
     }
 
     private Task SendFrameAsync(byte[] frame, CancellationToken cancellationToken) =>
-        SocketSends.SendAsync(socket, sendLock, frame, cancellationToken);
+        PlainWebSockets.SendAsync(socket, sendLock, frame, cancellationToken);
 
     private async Task PingAsync()
     {
@@ -302,7 +296,7 @@ internal sealed class RawHubClient(Uri hubUrl, string? token, Action<string?> on
 
                 buffer.AsSpan(start, length - start).CopyTo(buffer);
                 length -= start;
-                var received = await SocketSends.ReceiveAsync(socket, buffer, length, stop.Token);
+                var received = await PlainWebSockets.ReceiveAsync(socket, buffer, length, stop.Token);
                 (buffer, length) = (received.Buffer, received.Length);
                 if (received.Closed)
                 {
@@ -315,7 +309,7 @@ internal sealed class RawHubClient(Uri hubUrl, string? token, Action<string?> on
         }
         finally
         {
-            SocketSends.EndReceive(buffer, pending.Values, onClosed);
+            PlainWebSockets.EndReceive(buffer, pending.Values, onClosed);
         }
     }
 
@@ -358,7 +352,7 @@ internal sealed class RawHubClient(Uri hubUrl, string? token, Action<string?> on
             await pings.DisposeAsync();
         }
 
-        await SocketSends.CloseAsync(socket, sendLock, stop);
+        await PlainWebSockets.CloseAsync(socket, sendLock, stop);
     }
 
     private sealed record HandshakeResponse(string? Error);
@@ -371,7 +365,7 @@ internal sealed class RawHubClient(Uri hubUrl, string? token, Action<string?> on
 }
 
 /// <summary>What both plain-WebSocket clients do alike: one send at a time, a growing receive buffer, closing.</summary>
-internal static class SocketSends
+internal static class PlainWebSockets
 {
     public static async Task SendAsync(ClientWebSocket socket, SemaphoreSlim sendLock, ReadOnlyMemory<byte> frame, CancellationToken cancellationToken)
     {

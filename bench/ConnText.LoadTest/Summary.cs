@@ -6,7 +6,8 @@ namespace ConnText.LoadTest;
 
 /// <summary>
 /// <c>summarize --dir results</c>: one Markdown report from the JSON files of a run (fanout-*.json, idle.json),
-/// with the ratio of ConnText (and of the ASP.NET Core baselines, when the run has them) to the Node.js baseline. A step is "sustained" when the send rate was reached
+/// with the ratio of every other system (ConnText, and the ASP.NET Core baselines when the run has them) to the
+/// Node.js baseline. A step is "sustained" when the send rate was reached
 /// (≥ 99 % of offered), reach ≥ 0.999 and p99 ≤ 200 ms (the targets of docs/performance.md).
 /// Writes nothing but summary.md in that directory.
 /// </summary>
@@ -36,7 +37,7 @@ internal static class Summary
                 text.AppendLine(c, $"Connected in {report.ConnectSeconds} s; server RSS with all connections open: {report.ServerRssAfterConnectMiB} MiB; load average at the end: {report.LoadAverageAtEnd}.").AppendLine();
             }
 
-            // The Node.js relay: target "ws" like Kestrel's relay, told apart by its file (fanout-9-node-ws.json).
+            // The Node.js relay: target "ws" like Kestrel's relay, told apart by the label run-hub.sh gives it.
             var baseline = reports.FirstOrDefault(r => r.Target == "ws" && r.Label.StartsWith("Node.js", StringComparison.Ordinal));
             if (baseline is not null)
             {
