@@ -115,54 +115,54 @@ internal static class MessagesEndpoints
             return TypedResults.ValidationProblem(errors, type: ProblemTypes.Validation, title: "The message is not valid");
         }
 
-        var kind = await MemberConversationKind.For(db)(db, conversationId, me, cancellationToken);
-        if (kind is null)
-        {
-            return Membership.NotFound();
-        }
-
-        if (kind == ConversationKinds.PeerToPeer)
-        {
-            // The point of the mode: the server never holds such a message, not even by a client's mistake.
-            return Membership.Conflict("Messages of a peer-to-peer conversation go device to device; the server does not take them.");
-        }
-
         var clientMessageId = request.ClientMessageId!.Value;
-        // Check first: a retry of a stored message is answered without taking the write lock or a sequence.
-        if (await FindSentAsync(db, conversationId, me, clientMessageId, cancellationToken) is { } stored)
-        {
-            return TypedResults.Ok(await MessageViews.ToResponseAsync(db, stored, me, cancellationToken));
-        }
-
-        if (attachmentIds.Count > 0 && await Attachments.CheckAsync(db, me, attachmentIds, cancellationToken) is { } attachmentError)
-        {
-            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["attachmentIds"] = [attachmentError] },
-                type: ProblemTypes.Validation, title: "The message is not valid");
-        }
-
-        if (request.ReplyToMessageId is { } replyTo
-            && !await db.Messages.AnyAsync(m => m.Id == replyTo && m.ConversationId == conversationId, cancellationToken))
-        {
-            return TypedResults.ValidationProblem(
-                new Dictionary<string, string[]> { ["replyToMessageId"] = ["No message with this id in this conversation."] },
-                type: ProblemTypes.Validation, title: "The message is not valid");
-        }
-
         var now = time.GetUtcNow();
-        Message? existing = null;
+        // The common case (a member's new message) is four round trips: the sequence, one look-up of membership and
+        // of an earlier send with this clientMessageId, the inserts and the commit. Everything else rolls back.
+        SendRefusal refusal = default;
+        string? refusalDetail = null;
+        var retried = false;
         Message? created = null;
+        Message? stored = null;
         try
         {
             await Sequencer.InTransactionAsync(db, async ct =>
             {
-                existing = null;
+                refusal = default;
+                refusalDetail = null;
+                retried = false;
                 created = null;
                 var sequence = await Sequencer.NextAsync(db, conversationId, now, ct);
-                // Re-checked under the lock: a concurrent retry that committed meanwhile is seen now, and this
-                // attempt rolls back, giving its sequence number back.
-                existing = sequence is null ? null : await FindSentAsync(db, conversationId, me, clientMessageId, ct);
-                if (sequence is null || existing is not null || await Membership.FindAsync(db, conversationId, me, ct) is null)
+                // After the sequence (so under the conversation's lock, and read after a concurrent removal committed):
+                // a member removed meanwhile is refused, and a concurrent retry that committed meanwhile is seen.
+                var check = sequence is null ? null : await CheckSend.For(db)(db, conversationId, me, clientMessageId, ct);
+                if (check is null)
                 {
+                    refusal = SendRefusal.NotFound;
+                }
+                else if (check.AlreadySent)
+                {
+                    // A retry of a stored message: answered with it, whatever has changed since (its files are attached now).
+                    retried = true;
+                }
+                else if (check.Kind == ConversationKinds.PeerToPeer)
+                {
+                    // The point of the mode: the server never holds such a message, not even by a client's mistake.
+                    refusal = SendRefusal.PeerToPeer;
+                }
+                else if (attachmentIds.Count > 0 && await Attachments.CheckAsync(db, me, attachmentIds, ct) is { } attachmentError)
+                {
+                    (refusal, refusalDetail) = (SendRefusal.Attachments, attachmentError);
+                }
+                else if (request.ReplyToMessageId is { } replyTo
+                         && !await db.Messages.AnyAsync(m => m.Id == replyTo && m.ConversationId == conversationId, ct))
+                {
+                    refusal = SendRefusal.ReplyTo;
+                }
+
+                if (refusal != SendRefusal.None || retried)
+                {
+                    // Gives the sequence number back.
                     await Sequencer.RollbackAsync(db, ct);
                     return 0;
                 }
@@ -171,7 +171,7 @@ internal static class MessagesEndpoints
                 {
                     Id = Guid.CreateVersion7(now),
                     ConversationId = conversationId,
-                    Sequence = sequence.Value,
+                    Sequence = sequence!.Value,
                     Kind = MessageKinds.Text,
                     SenderId = me,
                     ClientMessageId = clientMessageId,
@@ -189,19 +189,39 @@ internal static class MessagesEndpoints
         }
         catch (DbUpdateException ex) when (Sequencer.IsUniqueViolation(ex))
         {
-            // Belt and braces: the unique (conversation, sender, clientMessageId) index refused a duplicate the checks missed.
+            // Belt and braces: the unique (conversation, sender, clientMessageId) index refused a duplicate the check missed.
             db.ChangeTracker.Clear();
             created = null;
-            existing = await FindSentAsync(db, conversationId, me, clientMessageId, cancellationToken);
-            if (existing is null)
+            stored = await FindSentAsync(db, conversationId, me, clientMessageId, cancellationToken);
+            if (stored is null)
             {
                 throw;
             }
+
+            retried = true;
         }
 
-        if (existing is not null)
+        switch (refusal)
         {
-            return TypedResults.Ok(await MessageViews.ToResponseAsync(db, existing, me, cancellationToken));
+            case SendRefusal.NotFound:
+                return Membership.NotFound();
+            case SendRefusal.PeerToPeer:
+                return Membership.Conflict("Messages of a peer-to-peer conversation go device to device; the server does not take them.");
+            case SendRefusal.Attachments:
+                return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["attachmentIds"] = [refusalDetail!] },
+                    type: ProblemTypes.Validation, title: "The message is not valid");
+            case SendRefusal.ReplyTo:
+                return TypedResults.ValidationProblem(
+                    new Dictionary<string, string[]> { ["replyToMessageId"] = ["No message with this id in this conversation."] },
+                    type: ProblemTypes.Validation, title: "The message is not valid");
+        }
+
+        if (retried)
+        {
+            // Messages are never removed (a delete blanks the text), so the one seen under the lock is still there.
+            stored ??= await FindSentAsync(db, conversationId, me, clientMessageId, cancellationToken)
+                       ?? throw new InvalidOperationException("A stored message was seen for this clientMessageId, and then not found.");
+            return TypedResults.Ok(await MessageViews.ToResponseAsync(db, stored, me, cancellationToken));
         }
 
         if (created is null)
@@ -572,13 +592,28 @@ internal static class MessagesEndpoints
             db.Messages.AsNoTracking().FirstOrDefault(
                 m => m.ConversationId == conversationId && m.SenderId == sender && m.ClientMessageId == clientMessageId)));
 
-    /// <summary>The conversation's kind when the user is a member of it; null otherwise (or when there is no such conversation).</summary>
-    private static readonly PerModelQuery<Func<ConnTextDbContext, Guid, Guid, CancellationToken, Task<string?>>> MemberConversationKind = new(() =>
-        EF.CompileAsyncQuery((ConnTextDbContext db, Guid conversationId, Guid me, CancellationToken cancellationToken) =>
+    /// <summary>
+    /// For a send: the conversation's kind when the user is a member of it (null otherwise, or when there is no such
+    /// conversation), and whether this sender already stored a message with this clientMessageId there.
+    /// </summary>
+    private static readonly PerModelQuery<Func<ConnTextDbContext, Guid, Guid, Guid, CancellationToken, Task<SendCheckRow?>>> CheckSend = new(() =>
+        EF.CompileAsyncQuery((ConnTextDbContext db, Guid conversationId, Guid me, Guid clientMessageId, CancellationToken cancellationToken) =>
             db.Conversations
                 .Where(c => c.Id == conversationId && db.ConversationMembers.Any(m => m.ConversationId == conversationId && m.UserId == me))
-                .Select(c => c.Kind)
+                .Select(c => new SendCheckRow(c.Kind, db.Messages.Any(
+                    m => m.ConversationId == conversationId && m.SenderId == me && m.ClientMessageId == clientMessageId)))
                 .FirstOrDefault()));
+
+    private sealed record SendCheckRow(string Kind, bool AlreadySent);
+
+    private enum SendRefusal
+    {
+        None,
+        NotFound,
+        PeerToPeer,
+        Attachments,
+        ReplyTo,
+    }
 
     private static void ValidateText(string? text, MessagingOptions options, Dictionary<string, string[]> errors)
     {

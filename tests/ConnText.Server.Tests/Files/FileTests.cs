@@ -370,10 +370,22 @@ public abstract class FileTests(Provider provider) : IAsyncLifetime
             Assert.True(problem.GetProperty("errors").TryGetProperty("attachmentIds", out _));
         }
 
+        var notesClientId = Guid.NewGuid();
+        Guid notesId;
         using (var sent = await alice.PostAsJsonAsync($"/api/v1/conversations/{group.Id}/messages",
-                   new SendMessageRequest(Guid.NewGuid(), "my notes", AttachmentIds: [mine.Id])))
+                   new SendMessageRequest(notesClientId, "my notes", AttachmentIds: [mine.Id])))
         {
             Assert.Equal(HttpStatusCode.Created, sent.StatusCode);
+            notesId = (await sent.Content.ReadFromJsonAsync<MessageResponse>())!.Id;
+        }
+
+        // A retry (the answer was lost) is answered with the stored message and its file, not checked again.
+        using (var retried = await alice.PostAsJsonAsync($"/api/v1/conversations/{group.Id}/messages",
+                   new SendMessageRequest(notesClientId, "my notes", AttachmentIds: [mine.Id])))
+        {
+            Assert.Equal(HttpStatusCode.OK, retried.StatusCode);
+            var stored = (await retried.Content.ReadFromJsonAsync<MessageResponse>())!;
+            Assert.Equal((notesId, mine.Id), (stored.Id, Assert.Single(stored.Attachments).Id));
         }
 
         // Bob may forward what was shared with him to a conversation alice is not in.

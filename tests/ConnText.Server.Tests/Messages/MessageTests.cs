@@ -96,6 +96,41 @@ public abstract class MessageTests(Provider provider) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Send_ByNonMember_IsNotFound_EvenAsARetryOrAReply_AndTakesNoSequence()
+    {
+        var group = await alice.CreateGroupAsync("members only", bobId);
+        var first = await alice.SendAsync(group.Id, "first");
+        var bobsClientId = Guid.NewGuid();
+        var (_, bobs) = await bob.TrySendAsync(group.Id, "bob was here", bobsClientId);
+        using var carol = await SignedInUsers.RegisterAndSignInAsync(server, "carol");
+        var path = $"/api/v1/conversations/{group.Id}/messages";
+
+        // A stranger learns nothing: a reply to a message that exists and one that does not are answered alike.
+        foreach (var replyTo in new Guid?[] { null, first.Id, Guid.NewGuid() })
+        {
+            using var refused = await carol.PostAsJsonAsync(path, new SendMessageRequest(Guid.NewGuid(), "let me in", replyTo));
+            await refused.AssertProblemAsync(404, ProblemTypes.NotFound);
+        }
+
+        // A removed member's retry of what they sent before is refused like any other send of theirs.
+        using (var removed = await alice.DeleteAsync($"/api/v1/conversations/{group.Id}/members/{bobId}"))
+        {
+            Assert.True(removed.IsSuccessStatusCode, await removed.Content.ReadAsStringAsync());
+        }
+
+        using (var retry = await bob.PostAsJsonAsync(path, new SendMessageRequest(bobsClientId, "bob was here")))
+        {
+            await retry.AssertProblemAsync(404, ProblemTypes.NotFound);
+        }
+
+        // Sequences 1 and 2 are the two messages, 3 is bob's removal: nothing refused took one.
+        var after = await alice.SendAsync(group.Id, "after");
+        Assert.Equal((1L, 2L, 4L), (first.Sequence, bobs.Sequence, after.Sequence));
+        var events = await alice.EventsAsync(group.Id, after: 0);
+        Assert.Equal([1L, 2L, 3L, 4L], events.Items.Select(e => e.Sequence));
+    }
+
+    [Fact]
     public async Task History_BeforeAndAfter_PagesByKeyset()
     {
         var group = await alice.CreateGroupAsync("history", bobId);
