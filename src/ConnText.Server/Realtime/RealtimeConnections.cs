@@ -99,12 +99,14 @@ internal sealed partial class RealtimeConnections(IOptions<RealtimeOptions> opti
         {
             // Serialized lazily, once per protocol, on the first connection's writer task that needs it.
             var message = new SerializedHubMessage(new InvocationMessage(method, [envelope.Payload]));
-            var sent = new HashSet<string>(StringComparer.Ordinal);
+            // Only an envelope for users as well needs to know who already has it (most go to a conversation only).
+            var sent = envelope.UserIds is { Count: > 0 } ? new HashSet<string>(StringComparer.Ordinal) : null;
             if (envelope.ConversationId is { } target && byConversation.TryGetValue(target, out var followers))
             {
-                foreach (var connection in followers.Values)
+                // Enumerating the dictionary itself takes no lock and copies nothing (its Values property does both).
+                foreach (var (connectionId, connection) in followers)
                 {
-                    sent.Add(connection.ConnectionId);
+                    sent?.Add(connectionId);
                     connection.Enqueue(message);
                 }
             }
@@ -113,7 +115,7 @@ internal sealed partial class RealtimeConnections(IOptions<RealtimeOptions> opti
             {
                 foreach (var connection in OfUser(userId))
                 {
-                    if (sent.Add(connection.ConnectionId))
+                    if (sent!.Add(connection.ConnectionId))
                     {
                         connection.Enqueue(message);
                     }
