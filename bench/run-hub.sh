@@ -7,7 +7,8 @@
 #                         [--rates 10,25,50,100,200] [--duration 20] [--warmup 5] [--protocol json|messagepack]
 #                         [--hub-client signalr|raw] (SignalR targets: the .NET client, or SignalR's JSON protocol on
 #                         a plain ClientWebSocket, as cheap on the generator's side as the relays' client)
-#                         [--baselines node,aspnet-ws,signalr] [--postgres] [--idle-connections 19000] [--idle-gcdump] [--out DIR] [--update-docs]
+#                         [--baselines node,aspnet-ws,signalr|none] [--postgres] [--skip-sqlite] (fan-out on PostgreSQL only, for A/B runs)
+#                         [--idle-connections 19000] [--idle-gcdump] [--out DIR] [--update-docs]
 #                         [--server-env 'VAR=value VAR2=value'] (environment of the ConnText server only, for A/B runs)
 #                         [--rest-users 1000] [--rest-rates 20,50,100] [--login-rates 2,5,10]
 #                         [--storm-connections 2000] [--storm-chat-rates 20] [--storm-rate 20] [--cold-storm]
@@ -26,7 +27,7 @@ root=$(pwd)
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
 scenario=all connections=10000 room_size=100 rates=10,25,50,100,200 duration=20 warmup=5 protocol=json hub_client=signalr
-baselines=node,aspnet-ws,signalr postgres=0 idle_connections=19000 idle_gcdump=0 out="" update_docs=0 server_env=""
+baselines=node,aspnet-ws,signalr postgres=0 skip_sqlite=0 idle_connections=19000 idle_gcdump=0 out="" update_docs=0 server_env=""
 rest_users=1000 rest_rates=20,50,100 login_rates=2,5,10 storm_connections=2000 storm_chat_rates=20 storm_rate=20 storm_warmup=true
 while [ $# -gt 0 ]; do
   case $1 in
@@ -39,6 +40,7 @@ while [ $# -gt 0 ]; do
     --protocol) protocol=$2; shift 2 ;;
     --hub-client) hub_client=$2; shift 2 ;;
     --postgres) postgres=1; shift ;;
+    --skip-sqlite) skip_sqlite=1; shift ;;
     --baselines) baselines=$2; shift 2 ;;
     --idle-connections) idle_connections=$2; shift 2 ;;
     --idle-gcdump) idle_gcdump=1; shift ;;
@@ -125,7 +127,7 @@ loadtest() { dotnet "$tmp/loadtest/ConnText.LoadTest.dll" "$@"; }
   case $scenario in
     rest) echo "command=bench/run-hub.sh --scenario rest --rest-users $rest_users --rest-rates $rest_rates --login-rates $login_rates --duration $duration --warmup $warmup$([ $postgres -eq 1 ] && echo ' --postgres')$([ -n "$server_env" ] && echo " --server-env '$server_env'")" ;;
     storm) echo "command=bench/run-hub.sh --scenario storm --storm-connections $storm_connections --room-size $room_size --storm-chat-rates $storm_chat_rates --storm-rate $storm_rate$([ $storm_warmup = false ] && echo ' --cold-storm') --duration $duration --warmup $warmup --protocol $protocol --hub-client $hub_client$([ $postgres -eq 1 ] && echo ' --postgres')$([ -n "$server_env" ] && echo " --server-env '$server_env'")" ;;
-    *) echo "command=bench/run-hub.sh --scenario $scenario --connections $connections --room-size $room_size --rates $rates --duration $duration --warmup $warmup --protocol $protocol --hub-client $hub_client --baselines $baselines --idle-connections $idle_connections$([ $postgres -eq 1 ] && echo ' --postgres')$([ -n "$server_env" ] && echo " --server-env '$server_env'")" ;;
+    *) echo "command=bench/run-hub.sh --scenario $scenario --connections $connections --room-size $room_size --rates $rates --duration $duration --warmup $warmup --protocol $protocol --hub-client $hub_client --baselines $baselines --idle-connections $idle_connections$([ $postgres -eq 1 ] && echo ' --postgres')$([ $skip_sqlite -eq 1 ] && echo ' --skip-sqlite')$([ -n "$server_env" ] && echo " --server-env '$server_env'")" ;;
   esac
 } | tee "$out/machine-$scenario.txt"
 
@@ -213,10 +215,12 @@ fanout() { # fanout <target> <port> <pid> <label> <json name>
 
 # ---------------------------------------------------------------- fan-out
 if [ "$scenario" = all ] || [ "$scenario" = fanout ]; then
-  echo "== Fan-out: ConnText on SQLite"
-  start_conntext fanout-sqlite "$connections" Sqlite
-  fanout conntext "$server_port" "$server_pid" "ConnText (SQLite)" fanout-1-conntext-sqlite
-  stop_server
+  if [ "$skip_sqlite" -eq 0 ]; then
+    echo "== Fan-out: ConnText on SQLite"
+    start_conntext fanout-sqlite "$connections" Sqlite
+    fanout conntext "$server_port" "$server_pid" "ConnText (SQLite)" fanout-1-conntext-sqlite
+    stop_server
+  fi
 
   if [ "$postgres" -eq 1 ]; then
     echo "== Fan-out: ConnText on PostgreSQL"
