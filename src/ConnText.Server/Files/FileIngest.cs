@@ -54,69 +54,35 @@ internal sealed partial class FileIngest(ContentStore store, IOptions<FilesOptio
     /// <paramref name="progress"/> counts bytes both written and hashed, so after any failure the caller knows exactly
     /// which prefix is consistent. Throws <see cref="BodyTooLargeException"/> past <paramref name="maxBytes"/>.
     /// </summary>
-    /// <remarks>
-    /// Two buffers: while one is being written (the file's asynchronous write runs on a thread-pool thread), the one
-    /// written before it is hashed here, so SHA-256 (about 0.7 s of CPU per GiB) overlaps the write instead of
-    /// following it. A buffer is hashed only once its write has completed, and every completed write is hashed and
-    /// counted before this returns or throws: the hash never runs ahead of the disk, nor behind what is counted.
-    /// </remarks>
     public static async Task CopyAsync(
         Stream body, FileStream target, IncrementalHash whole, IncrementalHash? chunk, long maxBytes, CopyProgress progress,
         CancellationToken cancellationToken)
     {
-        var first = ArrayPool<byte>.Shared.Rent(BufferBytes);
-        var second = ArrayPool<byte>.Shared.Rent(BufferBytes);
-        var current = first;
-        byte[]? written = null; // on disk, not yet hashed or counted
-        var writtenLength = 0;
+        var buffer = ArrayPool<byte>.Shared.Rent(BufferBytes);
         try
         {
             while (true)
             {
-                var read = await body.ReadAsync(current.AsMemory(0, BufferBytes), cancellationToken);
+                var read = await body.ReadAsync(buffer.AsMemory(0, BufferBytes), cancellationToken);
                 if (read == 0)
                 {
                     return;
                 }
 
-                if (progress.Bytes + writtenLength + read > maxBytes)
+                if (progress.Bytes + read > maxBytes)
                 {
                     throw new BodyTooLargeException();
                 }
 
-                var writing = target.WriteAsync(current.AsMemory(0, read), cancellationToken);
-                try
-                {
-                    HashWritten();
-                }
-                finally
-                {
-                    // Awaited whatever happens: the buffer goes back to the pool only after the write let go of it.
-                    await writing;
-                }
-
-                (written, writtenLength) = (current, read);
-                current = current == first ? second : first;
+                await target.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
+                whole.AppendData(buffer, 0, read);
+                chunk?.AppendData(buffer, 0, read);
+                progress.Bytes += read;
             }
         }
         finally
         {
-            HashWritten();
-            ArrayPool<byte>.Shared.Return(first);
-            ArrayPool<byte>.Shared.Return(second);
-        }
-
-        void HashWritten()
-        {
-            if (written is null)
-            {
-                return;
-            }
-
-            whole.AppendData(written, 0, writtenLength);
-            chunk?.AppendData(written, 0, writtenLength);
-            progress.Bytes += writtenLength;
-            (written, writtenLength) = (null, 0);
+            ArrayPool<byte>.Shared.Return(buffer);
         }
     }
 
