@@ -21,11 +21,14 @@ cleanup() {
 trap cleanup EXIT
 
 echo "== publishing the server and the client (Release)"
-dotnet publish src/ConnText.Server -c Release -o "$work/server" --artifacts-path "$work/artifacts" -v q --nologo >/dev/null
-dotnet build bench/ConnText.FilesBench -c Release -o "$work/client" --artifacts-path "$work/artifacts" -v q --nologo >/dev/null
+dotnet publish src/ConnText.Server -c Release -o "$work/server" --artifacts-path "$work/artifacts" -v q --nologo >"$work/build.log" 2>&1 || { cat "$work/build.log"; exit 1; }
+dotnet build bench/ConnText.FilesBench -c Release -o "$work/client" --artifacts-path "$work/artifacts" -v q --nologo >"$work/build.log" 2>&1 || { cat "$work/build.log"; exit 1; }
 
 echo "== test file: $SIZE_MIB MiB of random bytes"
 head -c "$((SIZE_MIB * 1024 * 1024))" /dev/urandom > "$work/source.bin"
+# Written back now: otherwise the kernel writes these dirty pages out ~30 s later, in the middle of dd or the upload
+# (dd then competed with that write-back, which flattered the upload's ratio to it).
+sync
 
 echo "== raw disk (dd, same file system as the server's data directory)"
 dd if=/dev/zero of="$work/dd.bin" bs=1M count="$SIZE_MIB" conv=fdatasync 2>&1 | tail -1 | sed 's/^/dd write (fdatasync): /'
