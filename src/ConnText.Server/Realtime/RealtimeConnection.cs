@@ -41,6 +41,9 @@ internal sealed partial class RealtimeConnection
             // slow client still only delays its own queue.
             AllowSynchronousContinuations = true,
         });
+        // The queue ends when the connection does (Unregister completes it too). One registration per connection: a
+        // token passed to the reader's every wait would cost a registration and a waiter per delivery.
+        context.ConnectionAborted.UnsafeRegister(static state => ((Channel<SerializedHubMessage>)state!).Writer.TryComplete(), queue);
         _ = PumpAsync();
     }
 
@@ -156,7 +159,7 @@ internal sealed partial class RealtimeConnection
     {
         try
         {
-            await foreach (var message in queue.Reader.ReadAllAsync(context.ConnectionAborted))
+            await foreach (var message in queue.Reader.ReadAllAsync())
             {
                 await context.WriteAsync(message, context.ConnectionAborted);
             }
