@@ -57,6 +57,9 @@ while [ $# -gt 0 ]; do
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
+if [ "$skip_sqlite" -eq 1 ] && [ "$postgres" -eq 0 ]; then
+  echo "--skip-sqlite needs --postgres (the fan-out would run no ConnText at all)" >&2; exit 2
+fi
 [ -n "$out" ] || out="$root/bench/results/hub-$(date -u +%Y%m%dT%H%M%SZ)"
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
