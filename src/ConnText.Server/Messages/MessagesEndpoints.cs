@@ -224,9 +224,10 @@ internal static class MessagesEndpoints
             return TypedResults.Ok(await MessageViews.ToResponseAsync(db, stored, me, cancellationToken));
         }
 
+        // Every way out of the transaction is a refusal, a retry or a stored message.
         if (created is null)
         {
-            return Membership.NotFound();
+            throw new InvalidOperationException("A send ended neither refused, nor retried, nor stored.");
         }
 
         // A new message has no reactions yet; its mentions and files are looked up only when it has any.
