@@ -4,11 +4,14 @@
 # the same run, and the server's RSS before and at its peak during each transfer (it must stay flat).
 #   bash bench/files/run.sh            # 2 GiB
 #   SIZE_MIB=256 bash bench/files/run.sh
+#   SERVER_ARGS='--Logging:LogLevel:Default=Information' bash bench/files/run.sh   # extra server settings (A/B)
 #
 # Measured 2026-11-26 (2 shared cores, load average ~35 from parallel builds, 2 GiB, one PATCH, loopback):
 #   dd write (fdatasync) 108 MB/s, dd read (O_DIRECT) 766 MB/s
 #   upload 142 MB/s (sha256 matches), server RSS 187.1 -> peak 197.8 MiB (+10.6 MiB)
 #   download 282 MB/s (sha256 matches), server RSS peak 210.6 MiB (+23.5 MiB)
+# Measured 2026-11-27 16:50 UTC (quiet machine, after ADR 0023), three runs: dd write 363-397 MB/s (fdatasync),
+#   1.2-2.5 GB/s (O_DIRECT); upload 521-654 MB/s (141-165 % / 21-47 %), RSS +2 to +4 MiB; download 294-401 MB/s
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 SIZE_MIB="${SIZE_MIB:-2048}"
@@ -31,9 +34,17 @@ head -c "$((SIZE_MIB * 1024 * 1024))" /dev/urandom > "$work/source.bin"
 sync
 
 echo "== raw disk (dd, same file system as the server's data directory)"
-dd if=/dev/zero of="$work/dd.bin" bs=1M count="$SIZE_MIB" conv=fdatasync 2>&1 | tail -1 | sed 's/^/dd write (fdatasync): /'
-dd if="$work/dd.bin" of=/dev/null bs=1M iflag=direct 2>&1 | tail -1 | sed 's/^/dd read (O_DIRECT):   /'
+# MB/s (10^6) of a dd run, from its last line ("N bytes (...) copied, S s, ...").
+dd_speed() { "$@" 2>&1 | tail -1 | tee -a "$work/dd.log" | awk '{ printf "%.0f", $1 / $(NF-3) / 1e6 }'; }
+dd_write="$(dd_speed dd if=/dev/zero of="$work/dd.bin" bs=1M count="$SIZE_MIB" conv=fdatasync)"
 rm -f "$work/dd.bin"
+# The same through O_DIRECT: the disk without the page cache's copy (the server writes large uploads that way).
+dd_direct="$(dd_speed dd if=/dev/zero of="$work/dd.bin" bs=1M count="$SIZE_MIB" oflag=direct conv=fdatasync)"
+dd_read="$(dd_speed dd if="$work/dd.bin" of=/dev/null bs=1M iflag=direct)"
+rm -f "$work/dd.bin"
+echo "dd write (fdatasync):          $dd_write MB/s"
+echo "dd write (O_DIRECT, fdatasync): $dd_direct MB/s"
+echo "dd read (O_DIRECT):            $dd_read MB/s"
 
 port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
 "$work/server/ConnText.Server" \
@@ -42,7 +53,7 @@ port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); p
     --ConnText:Files:MaxFileBytes=$((8 * 1024 * 1024 * 1024)) \
     --ConnText:Files:MinFreeDiskBytes=0 \
     --ConnText:Auth:AccessTokenLifetimeMinutes=60 \
-    --Logging:LogLevel:Default=Warning > "$work/server.log" 2>&1 &
+    --Logging:LogLevel:Default=Warning ${SERVER_ARGS:-} > "$work/server.log" 2>&1 &
 server_pid=$!
 for _ in $(seq 1 100); do
     curl -fsS "http://127.0.0.1:$port/health/ready" >/dev/null 2>&1 && break
@@ -50,4 +61,7 @@ for _ in $(seq 1 100); do
 done
 
 echo "== ConnText (server pid $server_pid, http://127.0.0.1:$port)"
-"$work/client/ConnText.FilesBench" "http://127.0.0.1:$port" "$server_pid" "$work/source.bin"
+"$work/client/ConnText.FilesBench" "http://127.0.0.1:$port" "$server_pid" "$work/source.bin" | tee "$work/client.log"
+upload="$(awk '/^upload:/ { print $2 }' "$work/client.log")"
+awk -v u="$upload" -v w="$dd_write" -v d="$dd_direct" \
+    'BEGIN { printf "upload / dd write: %.0f %% (fdatasync), %.0f %% (O_DIRECT)\n", 100 * u / w, 100 * u / d }'

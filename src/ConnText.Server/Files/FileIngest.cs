@@ -4,6 +4,7 @@ using System.Security.Cryptography;
 using ConnText.Server.Data;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
+using Microsoft.Win32.SafeHandles;
 using SixLabors.ImageSharp;
 
 namespace ConnText.Server.Files;
@@ -14,7 +15,8 @@ namespace ConnText.Server.Files;
 /// </summary>
 internal sealed partial class FileIngest(ContentStore store, IOptions<FilesOptions> options, TimeProvider time, ILogger<FileIngest> logger)
 {
-    private const int BufferBytes = 256 * 1024;
+    // One write per MiB of body; a multiple of DirectWrites.Alignment.
+    private const int BufferBytes = 1024 * 1024;
 
     // One entry per upload a request is writing or has written in this process: the SHA-256 state over the
     // acknowledged bytes, so a resumed upload continues the hash instead of reading the partial file again.
@@ -52,38 +54,107 @@ internal sealed partial class FileIngest(ContentStore store, IOptions<FilesOptio
     /// <summary>
     /// Copies the body to <paramref name="target"/> at its position, feeding every written byte to the hashes.
     /// <paramref name="progress"/> counts bytes both written and hashed, so after any failure the caller knows exactly
-    /// which prefix is consistent. Throws <see cref="BodyTooLargeException"/> past <paramref name="maxBytes"/>.
+    /// which prefix is consistent: bytes received before the body failed are written before the failure is thrown.
+    /// Throws <see cref="BodyTooLargeException"/> past <paramref name="maxBytes"/> (nothing more is written then).
+    /// The target's position is left after the last byte written.
     /// </summary>
     public static async Task CopyAsync(
         Stream body, FileStream target, IncrementalHash whole, IncrementalHash? chunk, long maxBytes, CopyProgress progress,
         CancellationToken cancellationToken)
     {
-        var buffer = ArrayPool<byte>.Shared.Rent(BufferBytes);
+        using var directHandle = DirectWrites.TryOpen(target.Name);
+        await CopyAsync(body, target, directHandle, whole, chunk, maxBytes, progress, cancellationToken);
+    }
+
+    /// <summary>
+    /// <see cref="CopyAsync(Stream, FileStream, IncrementalHash, IncrementalHash?, long, CopyProgress, CancellationToken)"/>
+    /// with the direct handle given: past <see cref="DirectWrites.FromOffset"/> the aligned bulk goes through
+    /// <paramref name="directHandle"/> around the page cache; the start of the file, an unaligned head and tail, and
+    /// everything when it is null (no direct I/O here) go through the target's own handle.
+    /// </summary>
+    internal static async Task CopyAsync(
+        Stream body, FileStream target, SafeFileHandle? directHandle, IncrementalHash whole, IncrementalHash? chunk, long maxBytes,
+        CopyProgress progress, CancellationToken cancellationToken)
+    {
+        var buffer = DirectWrites.AlignedBuffer(BufferBytes);
+        var offset = target.Position;
+        var staged = 0; // received, not yet written: buffer[..staged] belongs at offset
         try
         {
             while (true)
             {
-                var read = await body.ReadAsync(buffer.AsMemory(0, BufferBytes), cancellationToken);
+                var direct = offset >= DirectWrites.FromOffset ? directHandle : null;
+
+                // Until the offset is aligned, fill only up to the next boundary; from there on whole buffers.
+                var fill = direct is not null && offset % DirectWrites.Alignment != 0
+                    ? (int)(DirectWrites.Alignment - (offset % DirectWrites.Alignment))
+                    : BufferBytes;
+                var read = await body.ReadAsync(buffer[staged..fill], cancellationToken);
                 if (read == 0)
                 {
-                    return;
+                    break;
                 }
 
-                if (progress.Bytes + read > maxBytes)
+                if (progress.Bytes + staged + read > maxBytes)
                 {
                     throw new BodyTooLargeException();
                 }
 
-                await target.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
-                whole.AppendData(buffer, 0, read);
-                chunk?.AppendData(buffer, 0, read);
-                progress.Bytes += read;
+                staged += read;
+                if (staged == fill || (direct is null && offset + staged >= DirectWrites.FromOffset))
+                {
+                    offset = await WriteAsync(direct, target, buffer[..staged], offset, whole, chunk, progress);
+                    staged = 0;
+                }
             }
+
+            offset = await WriteAsync(offset >= DirectWrites.FromOffset ? directHandle : null, target, buffer[..staged], offset, whole, chunk, progress);
+        }
+        catch (Exception ex) when ((ex is IOException or OperationCanceledException) && staged > 0)
+        {
+            // The body failed part way: what did arrive is written, so the caller may keep the whole received prefix.
+            offset = await WriteAsync(offset >= DirectWrites.FromOffset ? directHandle : null, target, buffer[..staged], offset, whole, chunk, progress);
+            throw;
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            target.Position = offset;
         }
+    }
+
+    /// <summary>
+    /// Writes <paramref name="data"/> at <paramref name="offset"/>, then hashes and counts it; returns the offset after
+    /// it. Not cancellable: bytes that arrived are written even when the request was aborted.
+    /// </summary>
+    private static async Task<long> WriteAsync(
+        SafeFileHandle? direct, FileStream target, ReadOnlyMemory<byte> data, long offset, IncrementalHash whole, IncrementalHash? chunk,
+        CopyProgress progress)
+    {
+        var aligned = direct is null || offset % DirectWrites.Alignment != 0 ? 0 : data.Length / DirectWrites.Alignment * DirectWrites.Alignment;
+        if (aligned > 0)
+        {
+            try
+            {
+                await RandomAccess.WriteAsync(direct!, data[..aligned], offset);
+                progress.DirectBytes += aligned;
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                // A file system that opened the file for direct I/O but refuses this write (EINVAL for a larger block
+                // size, say): the same bytes through the page cache. A real disk error fails there as well.
+                aligned = 0;
+            }
+        }
+
+        if (aligned < data.Length)
+        {
+            await RandomAccess.WriteAsync(target.SafeFileHandle, data[aligned..], offset + aligned);
+        }
+
+        whole.AppendData(data.Span);
+        chunk?.AppendData(data.Span);
+        progress.Bytes += data.Length;
+        return offset + data.Length;
     }
 
     /// <summary>fsync: there is no asynchronous form, and the bytes must be on disk before the offset says so.</summary>
@@ -211,6 +282,9 @@ internal sealed class UploadState
 internal sealed class CopyProgress
 {
     public long Bytes { get; set; }
+
+    /// <summary>Of <see cref="Bytes"/>, those written around the page cache (<see cref="DirectWrites"/>).</summary>
+    public long DirectBytes { get; set; }
 }
 
 internal sealed class BodyTooLargeException : Exception

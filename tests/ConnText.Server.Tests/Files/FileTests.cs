@@ -66,7 +66,8 @@ public abstract class FileTests(Provider provider) : IAsyncLifetime
     [Fact]
     public async Task Tus_InterruptedMidStream_ResumesFromServerOffsetWithMatchingSha256()
     {
-        var data = FilesClient.RandomBytes(3 * MiB + 12345, seed: 1);
+        // Larger than DirectWrites.FromOffset: the bulk of both PATCHes is written around the page cache.
+        var data = FilesClient.RandomBytes(11 * MiB + 12345, seed: 1);
         using var created = await alice.CreateUploadAsync(data.Length, "holiday.bin");
         Assert.Equal(HttpStatusCode.Created, created.StatusCode);
         var location = created.Headers.Location!.OriginalString;
@@ -74,8 +75,9 @@ public abstract class FileTests(Provider provider) : IAsyncLifetime
         Assert.True(created.Headers.Contains("Upload-Expires"));
         Assert.Equal(0, await alice.OffsetAsync(location));
 
-        // Not a multiple of the server's 256 KiB copy buffer: every byte received before the drop counts, not whole buffers.
-        const int Sent = (2 * MiB) + 4321;
+        // Not a multiple of the server's 1 MiB copy buffer nor of a 4 KiB direct-write block, and past the 8 MiB where
+        // direct writes start: every byte received before the drop counts, and the resumed PATCH starts unaligned.
+        const int Sent = (9 * MiB) + 4321;
         var interrupted = new InterruptedContent(data, Sent);
         interrupted.Headers.ContentType = new MediaTypeHeaderValue("application/offset+octet-stream");
         await Assert.ThrowsAnyAsync<Exception>(() => alice.PatchAsync(location, 0, interrupted));
