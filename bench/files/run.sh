@@ -5,6 +5,7 @@
 #   bash bench/files/run.sh            # 2 GiB
 #   SIZE_MIB=256 bash bench/files/run.sh
 #   SERVER_ARGS='--Logging:LogLevel:Default=Information' bash bench/files/run.sh   # extra server settings (A/B)
+#   UPDATE_DOCS=1 bash bench/files/run.sh   # also rewrites docs/performance.md between the files-results markers
 #
 # Measured 2026-11-26 (2 shared cores, load average ~35 from parallel builds, 2 GiB, one PATCH, loopback):
 #   dd write (fdatasync) 108 MB/s, dd read (O_DIRECT) 766 MB/s
@@ -15,6 +16,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 SIZE_MIB="${SIZE_MIB:-2048}"
+UPDATE_DOCS="${UPDATE_DOCS:-0}"
+started_at="$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+load_at_start="$(cut -d' ' -f1-3 /proc/loadavg)"
 work="$(mktemp -d /tmp/conntext-files-bench.XXXXXX)"
 server_pid=""
 cleanup() {
@@ -42,9 +46,11 @@ rm -f "$work/dd.bin"
 dd_direct="$(dd_speed dd if=/dev/zero of="$work/dd.bin" bs=1M count="$SIZE_MIB" oflag=direct conv=fdatasync)"
 dd_read="$(dd_speed dd if="$work/dd.bin" of=/dev/null bs=1M iflag=direct)"
 rm -f "$work/dd.bin"
-echo "dd write (fdatasync):          $dd_write MB/s"
-echo "dd write (O_DIRECT, fdatasync): $dd_direct MB/s"
-echo "dd read (O_DIRECT):            $dd_read MB/s"
+{
+    echo "dd write (fdatasync):          $dd_write MB/s"
+    echo "dd write (O_DIRECT, fdatasync): $dd_direct MB/s"
+    echo "dd read (O_DIRECT):            $dd_read MB/s"
+} | tee "$work/report.txt"
 
 port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
 "$work/server/ConnText.Server" \
@@ -64,4 +70,22 @@ echo "== ConnText (server pid $server_pid, http://127.0.0.1:$port)"
 "$work/client/ConnText.FilesBench" "http://127.0.0.1:$port" "$server_pid" "$work/source.bin" | tee "$work/client.log"
 upload="$(awk '/^upload:/ { print $2 }' "$work/client.log")"
 awk -v u="$upload" -v w="$dd_write" -v d="$dd_direct" \
-    'BEGIN { printf "upload / dd write: %.0f %% (fdatasync), %.0f %% (O_DIRECT)\n", 100 * u / w, 100 * u / d }'
+    'BEGIN { printf "upload / dd write: %.0f %% (fdatasync), %.0f %% (O_DIRECT)\n", 100 * u / w, 100 * u / d }' | tee -a "$work/client.log"
+cat "$work/client.log" >>"$work/report.txt"
+echo "machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$work/report.txt"
+
+if [ "$UPDATE_DOCS" = 1 ]; then
+    {
+        sed '/<!-- files-results:start -->/q' docs/performance.md
+        echo
+        echo "Run of $started_at (load average at start $load_at_start), \`$([ "$SIZE_MIB" != 2048 ] && echo "SIZE_MIB=$SIZE_MIB ")bash bench/files/run.sh\`:"
+        echo
+        echo '```text'
+        cat "$work/report.txt"
+        echo '```'
+        echo
+        sed -n '/<!-- files-results:end -->/,$p' docs/performance.md
+    } >"$work/performance.md"
+    cp "$work/performance.md" docs/performance.md
+    echo "docs/performance.md updated (files-results)"
+fi
