@@ -4,7 +4,9 @@
 # delivery with and without a login storm.
 #
 #   bash bench/run-hub.sh [--scenario all|fanout|idle|rest|storm] [--connections 10000] [--room-size 100]
-#                         [--rates 10,25,50,100,200] [--duration 20] [--warmup 5] [--protocol json|messagepack]
+#                         [--rates 10,25,50,100,200] [--duration 20] [--warmup S] [--protocol json|messagepack]
+#                         (--warmup: 20 s before a fan-out, where a freshly started server needs ~18 s to deliver the
+#                         offered rate while the JIT compiles its hot paths; 5 s before REST and storm steps)
 #                         [--hub-client signalr|raw] (SignalR targets: the .NET client, or SignalR's JSON protocol on
 #                         a plain ClientWebSocket, as cheap on the generator's side as the relays' client)
 #                         [--baselines node,aspnet-ws,signalr|none] [--postgres] [--skip-sqlite] (fan-out on PostgreSQL only, for A/B runs)
@@ -26,7 +28,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 root=$(pwd)
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
-scenario=all connections=10000 room_size=100 rates=10,25,50,100,200 duration=20 warmup=5 protocol=json hub_client=signalr
+scenario=all connections=10000 room_size=100 rates=10,25,50,100,200 duration=20 warmup="" protocol=json hub_client=signalr
 baselines=node,aspnet-ws,signalr postgres=0 skip_sqlite=0 idle_connections=19000 idle_gcdump=0 out="" update_docs=0 server_env=""
 rest_users=1000 rest_rates=20,50,100 login_rates=2,5,10 storm_connections=2000 storm_chat_rates=20 storm_rate=20 storm_warmup=true
 while [ $# -gt 0 ]; do
@@ -57,6 +59,9 @@ while [ $# -gt 0 ]; do
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
+warmup_given=$warmup
+fanout_warmup=${warmup:-20}
+warmup=${warmup:-5}
 if [ "$skip_sqlite" -eq 1 ] && [ "$postgres" -eq 0 ]; then
   echo "--skip-sqlite needs --postgres (the fan-out would run no ConnText at all)" >&2; exit 2
 fi
@@ -128,9 +133,9 @@ loadtest() { dotnet "$tmp/loadtest/ConnText.LoadTest.dll" "$@"; }
   echo "loadavg_at_start=$(cut -d' ' -f1-3 /proc/loadavg)"
   echo "open_files_limit=$(ulimit -n)"
   case $scenario in
-    rest) echo "command=bench/run-hub.sh --scenario rest --rest-users $rest_users --rest-rates $rest_rates --login-rates $login_rates --duration $duration --warmup $warmup$([ $postgres -eq 1 ] && echo ' --postgres')$([ -n "$server_env" ] && echo " --server-env '$server_env'")" ;;
-    storm) echo "command=bench/run-hub.sh --scenario storm --storm-connections $storm_connections --room-size $room_size --storm-chat-rates $storm_chat_rates --storm-rate $storm_rate$([ $storm_warmup = false ] && echo ' --cold-storm') --duration $duration --warmup $warmup --protocol $protocol --hub-client $hub_client$([ $postgres -eq 1 ] && echo ' --postgres')$([ -n "$server_env" ] && echo " --server-env '$server_env'")" ;;
-    *) echo "command=bench/run-hub.sh --scenario $scenario --connections $connections --room-size $room_size --rates $rates --duration $duration --warmup $warmup --protocol $protocol --hub-client $hub_client --baselines $baselines --idle-connections $idle_connections$([ $postgres -eq 1 ] && echo ' --postgres')$([ $skip_sqlite -eq 1 ] && echo ' --skip-sqlite')$([ -n "$server_env" ] && echo " --server-env '$server_env'")" ;;
+    rest) echo "command=bench/run-hub.sh --scenario rest --rest-users $rest_users --rest-rates $rest_rates --login-rates $login_rates --duration $duration$([ -n "$warmup_given" ] && echo " --warmup $warmup_given")$([ $postgres -eq 1 ] && echo ' --postgres')$([ -n "$server_env" ] && echo " --server-env '$server_env'")" ;;
+    storm) echo "command=bench/run-hub.sh --scenario storm --storm-connections $storm_connections --room-size $room_size --storm-chat-rates $storm_chat_rates --storm-rate $storm_rate$([ $storm_warmup = false ] && echo ' --cold-storm') --duration $duration$([ -n "$warmup_given" ] && echo " --warmup $warmup_given") --protocol $protocol --hub-client $hub_client$([ $postgres -eq 1 ] && echo ' --postgres')$([ -n "$server_env" ] && echo " --server-env '$server_env'")" ;;
+    *) echo "command=bench/run-hub.sh --scenario $scenario --connections $connections --room-size $room_size --rates $rates --duration $duration$([ -n "$warmup_given" ] && echo " --warmup $warmup_given") --protocol $protocol --hub-client $hub_client --baselines $baselines --idle-connections $idle_connections$([ $postgres -eq 1 ] && echo ' --postgres')$([ $skip_sqlite -eq 1 ] && echo ' --skip-sqlite')$([ -n "$server_env" ] && echo " --server-env '$server_env'")" ;;
   esac
 } | tee "$out/machine-$scenario.txt"
 
@@ -212,7 +217,7 @@ fanout() { # fanout <target> <port> <pid> <label> <json name>
   local suffix=""
   [ "$1" = ws ] || suffix=$label_suffix
   loadtest fanout --target "$1" --urls "http://127.0.0.1:$2" --tokens "$tokens" --connections "$connections" \
-    --room-size "$room_size" --rates "$rates" --duration "$duration" --warmup "$warmup" --protocol "$protocol" \
+    --room-size "$room_size" --rates "$rates" --duration "$duration" --warmup "$fanout_warmup" --protocol "$protocol" \
     --hub-client "$hub_client" --server-pid "$3" --label "$4$suffix" --json "$out/$5.json" | tee "$out/$5.md"
 }
 

@@ -57,7 +57,7 @@ internal static class Usage
 
         fanout  --target conntext|signalr|ws --urls http://127.0.0.1:5180[,http://127.0.0.2:5180] --tokens tokens.tsv
                 --connections 10000 --room-size 100 --rates 100,200 (messages sent per second, one step each)
-                --duration 20 (s per step) --warmup 5 (s) --payload 100 (characters) --protocol json|messagepack
+                --duration 20 (s per step) --warmup 20 (s; a fresh server needs ~18 s to keep up) --payload 100 (characters) --protocol json|messagepack
                 --hub-client signalr|raw (conntext and signalr targets: the .NET SignalR client, or SignalR's JSON
                 protocol over a plain ClientWebSocket, as lean on the generator's side as the ws client)
                 --server-pid <pid> --label <name> --json out.json --max-inflight 2000 --connect-concurrency 200

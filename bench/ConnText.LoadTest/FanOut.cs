@@ -24,7 +24,7 @@ internal static class FanOut
             RoomSize: options.Int("room-size", 100),
             Rates: options.Doubles("rates", "100"),
             Duration: TimeSpan.FromSeconds(options.Double("duration", 20)),
-            Warmup: TimeSpan.FromSeconds(options.Double("warmup", 5)),
+            Warmup: TimeSpan.FromSeconds(options.Double("warmup", 20)),
             Payload: options.Int("payload", 100),
             MaxInflight: options.Int("max-inflight", 2000),
             ConnectConcurrency: options.Int("connect-concurrency", 200),
