@@ -11,8 +11,9 @@ namespace ConnText.Server.Files;
 /// upload's largest cost (45 % of the server's CPU samples during a 2 GiB upload) while the disk itself took
 /// direct writes at ~2 GB/s (docs/performance.md, Files). Direct writes move the bytes from our buffer to the
 /// device, and a multi-gigabyte upload no longer pushes the database's pages out of the cache. The file system
-/// must accept <c>O_DIRECT</c> (ext4, XFS, btrfs do; tmpfs does not): where it does not, the caller writes
-/// through the page cache as before. Durability is unchanged: the caller still fsyncs before acknowledging.
+/// must accept <c>O_DIRECT</c> (ext4, XFS and btrfs do, tmpfs since Linux 6.6; some FUSE and network file systems
+/// do not): where it does not, the caller writes through the page cache as before. Durability is unchanged: the
+/// caller still fsyncs before acknowledging.
 /// </remarks>
 internal static partial class DirectWrites
 {
