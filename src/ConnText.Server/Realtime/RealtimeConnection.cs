@@ -21,6 +21,7 @@ internal sealed partial class RealtimeConnection
     private readonly Dictionary<Guid, DateTimeOffset> lastTyping = [];
     private bool loaded;
     private int overflowed;
+    private int closing; // set before the queue is completed: a refused write then means "going away", not "full"
 
     public RealtimeConnection(HubConnectionContext context, int queueLimit, ILogger logger)
     {
@@ -43,7 +44,7 @@ internal sealed partial class RealtimeConnection
         });
         // The queue ends when the connection does (Unregister completes it too). One registration per connection: a
         // token passed to the reader's every wait would cost a registration and a waiter per delivery.
-        context.ConnectionAborted.UnsafeRegister(static state => ((Channel<SerializedHubMessage>)state!).Writer.TryComplete(), queue);
+        context.ConnectionAborted.UnsafeRegister(static state => ((RealtimeConnection)state!).Completed(), this);
         _ = PumpAsync();
     }
 
@@ -140,6 +141,14 @@ internal sealed partial class RealtimeConnection
             return;
         }
 
+        if (Volatile.Read(ref closing) != 0)
+        {
+            // The connection is going away (aborted, closed or unregistered) while an event was on its way to it,
+            // as when many clients disconnect at once and each one's presence change goes to the others: nothing
+            // overflowed, and its client resumes by sequence after reconnecting.
+            return;
+        }
+
         if (Interlocked.Exchange(ref overflowed, 1) == 0)
         {
             LogOverflow(logger, ConnectionId, queue.Reader.Count);
@@ -149,11 +158,15 @@ internal sealed partial class RealtimeConnection
 
     public void Close()
     {
-        queue.Writer.TryComplete();
+        Completed();
         context.Abort();
     }
 
-    public void Completed() => queue.Writer.TryComplete();
+    public void Completed()
+    {
+        Volatile.Write(ref closing, 1);
+        queue.Writer.TryComplete();
+    }
 
     private async Task PumpAsync()
     {
