@@ -117,6 +117,8 @@ public abstract class HubTests(Provider provider) : IAsyncLifetime
         var events = Channel.CreateUnbounded<EventAppendedEvent>();
         connection.On<EventAppendedEvent>("EventAppended", e => events.Writer.TryWrite(e));
         await connection.StartAsync();
+        // As in ConnectAsync: once an invocation is answered the hub has read the memberships, so the push arrives.
+        await Assert.ThrowsAsync<HubException>(() => connection.InvokeAsync<ConversationEventPageResponse>("Sync", Guid.NewGuid(), 0L));
 
         var sent = await alice.SendAsync(group.Id, "packed");
         var received = await events.Reader.ReadAsync().AsTask().WaitAsync(Wait);
