@@ -1,5 +1,7 @@
 using System.Threading.Channels;
 using ConnText.Contracts.Realtime;
+using ConnText.Contracts.Conversations;
+using Microsoft.AspNetCore.SignalR;
 using Microsoft.AspNetCore.SignalR.Client;
 
 namespace ConnText.Server.Tests.Realtime;
@@ -46,6 +48,26 @@ public sealed class HubClient : IAsyncDisposable
         };
         await connection.StartAsync();
         return client;
+    }
+
+    /// <summary>
+    /// Returns once the hub has registered the connection and read its memberships. The handshake completes before
+    /// that, and an event stored in between reaches the client only through Sync (as the app does after every
+    /// connect). The hub answers invocations only afterwards: once one is answered (here refused: no such
+    /// conversation), every later push arrives. Costs one hub call of the connection's budget.
+    /// </summary>
+    public async Task ReadyAsync()
+    {
+        try
+        {
+            await Connection.InvokeAsync<ConversationEventPageResponse>("Sync", Guid.NewGuid(), 0L);
+        }
+        catch (HubException)
+        {
+            return;
+        }
+
+        throw new InvalidOperationException("Sync of a conversation that does not exist was answered.");
     }
 
     public static Task<HubClient> ConnectAsync(Uri server, HttpClient signedIn) =>

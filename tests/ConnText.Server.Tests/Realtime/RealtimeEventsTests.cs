@@ -219,6 +219,7 @@ public abstract class RealtimeEventsTests(Provider provider) : IAsyncLifetime
     {
         var client = await HubClient.ConnectAsync(server.Address, user);
         owned.Add(client);
+        await client.ReadyAsync(); // pushes sent from here on reach it
         return client;
     }
 }

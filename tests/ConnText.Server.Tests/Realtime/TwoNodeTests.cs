@@ -154,6 +154,7 @@ public sealed class TwoNodeTests(ITestOutputHelper output) : IAsyncLifetime
     {
         var client = await HubClient.ConnectAsync(node.Address, user);
         owned.Add(client);
+        await client.ReadyAsync(); // pushes sent from here on reach it
         return client;
     }
 }
