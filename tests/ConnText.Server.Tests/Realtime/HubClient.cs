@@ -56,11 +56,14 @@ public sealed class HubClient : IAsyncDisposable
     /// connect). The hub answers invocations only afterwards: once one is answered (here refused: no such
     /// conversation), every later push arrives. Costs one hub call of the connection's budget.
     /// </summary>
-    public async Task ReadyAsync()
+    public Task ReadyAsync() => ReadyAsync(Connection);
+
+    /// <inheritdoc cref="ReadyAsync()"/>
+    public static async Task ReadyAsync(HubConnection connection)
     {
         try
         {
-            await Connection.InvokeAsync<ConversationEventPageResponse>("Sync", Guid.NewGuid(), 0L);
+            await connection.InvokeAsync<ConversationEventPageResponse>("Sync", Guid.NewGuid(), 0L);
         }
         catch (HubException)
         {
