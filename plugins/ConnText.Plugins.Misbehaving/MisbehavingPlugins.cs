@@ -30,6 +30,18 @@ public sealed class HangingPlugin : IPlugin
     public ValueTask DeactivateAsync(CancellationToken cancellationToken) => ValueTask.CompletedTask;
 }
 
+/// <summary>An activation that never finishes and ignores cancellation.</summary>
+public sealed class StuckActivationPlugin : IPlugin
+{
+    public ValueTask ActivateAsync(IPluginContext context, CancellationToken cancellationToken)
+    {
+        Thread.Sleep(TimeSpan.FromSeconds(30));
+        return ValueTask.CompletedTask;
+    }
+
+    public ValueTask DeactivateAsync(CancellationToken cancellationToken) => ValueTask.CompletedTask;
+}
+
 /// <summary>Asks for the network without the permission: activation must be refused at the API.</summary>
 public sealed class GreedyPlugin : IPlugin
 {

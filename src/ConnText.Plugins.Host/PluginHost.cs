@@ -513,7 +513,7 @@ public sealed partial class PluginHost : IOutgoingFilter, IAsyncDisposable
             {
                 await instance.ActivateAsync(context, ct);
                 return true;
-            }, countFailure: false);
+            }, lifecycleStep: true);
             if (outcome.Succeeded)
             {
                 entry.Status = PluginStatus.Enabled;
@@ -555,7 +555,7 @@ public sealed partial class PluginHost : IOutgoingFilter, IAsyncDisposable
             {
                 await instance.DeactivateAsync(ct);
                 return true;
-            }, countFailure: false);
+            }, lifecycleStep: true);
         }
 
         runtime.Context?.Close();
@@ -589,9 +589,10 @@ public sealed partial class PluginHost : IOutgoingFilter, IAsyncDisposable
         }
     }
 
-    private async Task<HookOutcome<T>> GuardAsync<T>(PluginEntry entry, string what, Func<CancellationToken, ValueTask<T>> hook, bool countFailure = true)
+    private async Task<HookOutcome<T>> GuardAsync<T>(PluginEntry entry, string what, Func<CancellationToken, ValueTask<T>> hook, bool lifecycleStep = false)
     {
-        var timeout = options.HookTimeout;
+        // Activation and deactivation have their own budget and do not count as hook failures.
+        var timeout = lifecycleStep ? options.ActivationTimeout : options.HookTimeout;
         using var cancel = new CancellationTokenSource(timeout);
         // Task.Run: a hook that blocks its thread (Thread.Sleep, synchronous I/O) must not block the caller with it.
         var running = Task.Run(async () => await hook(cancel.Token), CancellationToken.None);
@@ -616,7 +617,7 @@ public sealed partial class PluginHost : IOutgoingFilter, IAsyncDisposable
         }
 
         LogHookFailed(logger, entry.Id, error);
-        if (countFailure)
+        if (!lifecycleStep)
         {
             RecordFailure(entry, error);
         }

@@ -11,8 +11,14 @@ public sealed class PluginHostOptions
     /// <summary>Where <c>plugins.json</c> (enabled plugins) and each plugin's storage live (<c>{data}/plugin-data</c>).</summary>
     public string StateDirectory { get; set; } = "";
 
-    /// <summary>How long a hook, command, activation or deactivation may run before it counts as hung.</summary>
+    /// <summary>How long a hook, command or message action may run before it counts as hung.</summary>
     public TimeSpan HookTimeout { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// How long a plugin's activation or deactivation may run. Longer than <see cref="HookTimeout"/>: it runs once, off
+    /// the message path, and includes loading the plugin's assemblies and compiling its code for the first time.
+    /// </summary>
+    public TimeSpan ActivationTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>After this many failures (exceptions or timeouts) since it was enabled, a plugin is disabled.</summary>
     public int MaxFailures { get; set; } = 3;

@@ -22,6 +22,7 @@ internal static class DesktopPlugins
                     PluginsDirectory = Path.Combine(data, "plugins"),
                     StateDirectory = Path.Combine(data, "plugin-data"),
                     HookTimeout = configured.HookTimeout,
+                    ActivationTimeout = configured.ActivationTimeout,
                     MaxFailures = configured.MaxFailures,
                 },
                 provider.GetRequiredService<ILoggerFactory>());

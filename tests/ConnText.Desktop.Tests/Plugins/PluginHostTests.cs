@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
@@ -115,7 +116,8 @@ public sealed partial class PluginHostTests : IAsyncLifetime
     public async Task HangingHook_TimesOut_MessagesStillGo_PluginDisabled()
     {
         PluginFolders.InstallMisbehaving(PluginsDirectory, "sleeper", "HangingPlugin", PluginPermissions.OutgoingMessages);
-        var host = await StartHostAsync(TimeSpan.FromMilliseconds(300));
+        // Only the hook gets 300 ms: activation (loading the plugin's assembly, a cold JIT) keeps its own budget.
+        var host = await StartHostAsync(hookTimeout: TimeSpan.FromMilliseconds(300));
         Assert.True(await host.EnableAsync("sleeper", CancellationToken.None));
 
         for (var i = 1; i <= 3; i++)
@@ -126,6 +128,26 @@ public sealed partial class PluginHostTests : IAsyncLifetime
         var sleeper = host.Plugins.Single();
         Assert.Equal(PluginStatus.Failed, sleeper.Status);
         Assert.Contains("did not finish within 0.3 s", sleeper.Problem, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task StuckActivation_TimesOut_PluginFailedAndOff_MessagesUntouched()
+    {
+        PluginFolders.InstallMisbehaving(PluginsDirectory, "stuck", "StuckActivationPlugin");
+        var host = await StartHostAsync(activationTimeout: TimeSpan.FromMilliseconds(500));
+
+        var started = Stopwatch.GetTimestamp();
+        Assert.False(await host.EnableAsync("stuck", CancellationToken.None));
+        Assert.True(Stopwatch.GetElapsedTime(started) < TimeSpan.FromSeconds(10), "the caller waited for the stuck activation");
+
+        var stuck = host.Plugins.Single();
+        Assert.Equal(PluginStatus.Failed, stuck.Status);
+        Assert.Equal("Could not start: activation did not finish within 0.5 s", stuck.Problem);
+        Assert.Equal("hello", (await SendAsync(host, "hello")).Text);
+
+        await host.DisposeAsync();
+        var restarted = await StartHostAsync();
+        Assert.Equal(PluginStatus.Failed, restarted.Plugins.Single().Status); // not enabled again on the next start
     }
 
     [Fact]
@@ -243,14 +265,16 @@ public sealed partial class PluginHostTests : IAsyncLifetime
     private static Task<ConnText.Client.Sessions.OutgoingVerdict> SendAsync(PluginHost host, string text) =>
         host.BeforeSendAsync(Conversation, "test", text, CancellationToken.None);
 
-    private async Task<PluginHost> StartHostAsync(TimeSpan? timeout = null)
+    /// <summary>A host on the test's folders; activation keeps the default budget unless one is given.</summary>
+    private async Task<PluginHost> StartHostAsync(TimeSpan? hookTimeout = null, TimeSpan? activationTimeout = null)
     {
         var host = new PluginHost(
             new PluginHostOptions
             {
                 PluginsDirectory = PluginsDirectory,
                 StateDirectory = Path.Combine(root, "plugin-data"),
-                HookTimeout = timeout ?? TimeSpan.FromSeconds(5),
+                HookTimeout = hookTimeout ?? TimeSpan.FromSeconds(5),
+                ActivationTimeout = activationTimeout ?? new PluginHostOptions().ActivationTimeout,
                 MaxFailures = 3,
             },
             NullLoggerFactory.Instance);
