@@ -67,6 +67,8 @@ internal static class Usage
                 --storm-rate 20 (sign-ins per second; 0 = none) runs each rate twice, without and with a login
                 storm: that many sign-ins per second through the whole OAuth code + PKCE flow and login form
                 (users of the tokens file, --password bench-password-1), and reports chat delivery p99 of both.
+                --storm-rounds 1: alternate that many steps without and with the storm per rate; the ratio is taken
+                over all deliveries of each kind, and each round's ratio and the quiet steps' spread are shown.
                 --storm-warmup true|false: sign in at the storm's rate during the warm-up too (default true: the
                 steps compare a warm server; false measures the storm on a sign-in path the JIT has not compiled).
 

@@ -46,6 +46,23 @@ internal sealed class LatencyHistogram
         return buckets.Length * BucketMs;
     }
 
+    /// <summary>One histogram holding the samples of all <paramref name="histograms"/> (read once they are complete).</summary>
+    public static LatencyHistogram Merge(IEnumerable<LatencyHistogram> histograms)
+    {
+        var merged = new LatencyHistogram();
+        foreach (var h in histograms)
+        {
+            for (var i = 0; i < merged.buckets.Length; i++)
+            {
+                merged.buckets[i] += Interlocked.Read(ref h.buckets[i]);
+            }
+
+            merged.count += h.Count;
+        }
+
+        return merged;
+    }
+
     public double Max()
     {
         for (var i = buckets.Length - 1; i >= 0; i--)
