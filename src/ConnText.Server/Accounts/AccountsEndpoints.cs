@@ -35,6 +35,21 @@ internal static class AccountsEndpoints
                 "must be between 0 (half the processor count) and 1024.");
         }
 
+        if (!(options.PasswordHashBurstSeconds is >= 0 and <= 60))
+        {
+            throw new StartupException($"{AccountsOptions.Section}:PasswordHashBurstSeconds", "must be between 0 and 60.");
+        }
+
+        if (options.PasswordHashMaxWaitSeconds is < 1 or > 600)
+        {
+            throw new StartupException($"{AccountsOptions.Section}:PasswordHashMaxWaitSeconds", "must be between 1 and 600.");
+        }
+
+        if (!(options.PasswordHashCpuShare is >= 0.05 and <= 1))
+        {
+            throw new StartupException($"{AccountsOptions.Section}:PasswordHashCpuShare", "must be between 0.05 and 1.");
+        }
+
         if (options.PasswordHashQueueLimit is < 0 or > 100_000)
         {
             throw new StartupException($"{AccountsOptions.Section}:PasswordHashQueueLimit", "must be between 0 and 100000.");

@@ -24,8 +24,24 @@ internal sealed class AccountsOptions
     /// </summary>
     public int PasswordHashConcurrency { get; set; }
 
+    /// <summary>
+    /// The share of a hashing turn's core that hashes may use over time (0.05 to 1; 1 = no pacing). Below 1, once the
+    /// burst is spent a turn whose hash took <c>t</c> stays taken for <c>t × (1 ÷ share − 1)</c> more before the next
+    /// sign-in in the queue gets it (ADR 0008).
+    /// </summary>
+    public double PasswordHashCpuShare { get; set; } = 0.25;
+
+    /// <summary>Seconds of hashing (per turn) that may run unpaced after a quiet spell: ~5–10 sign-ins at full speed.</summary>
+    public double PasswordHashBurstSeconds { get; set; } = 0.5;
+
     /// <summary>Sign-ins and password changes that may wait for a turn; beyond it they are refused with 503 and Retry-After.</summary>
     public int PasswordHashQueueLimit { get; set; } = 50;
+
+    /// <summary>
+    /// When no turn is free and the queue ahead (at the recent pace of turns) would keep a sign-in waiting longer than
+    /// this, it is refused at once with 503 and Retry-After instead of queued.
+    /// </summary>
+    public int PasswordHashMaxWaitSeconds { get; set; } = 10;
 
     /// <summary>
     /// CPU priority of the threads that hash (ADR 0008): <c>Idle</c> (Linux <c>SCHED_IDLE</c>: only CPU time nothing

@@ -51,6 +51,130 @@ public sealed class PasswordHashingGateTests
     }
 
     [Fact]
+    public async Task CpuShare_PacesTheNextTurn_NotTheCaller()
+    {
+        // A share of 0.5 and no burst: 1 s of hashing reported in an instant leaves the credit at -1 s, which refills
+        // at 0.5 s per second, so the turn stays taken 2 s more. The caller returns at once.
+        using var gate = new PasswordHashingGate(Options.Create(new AccountsOptions
+        {
+            PasswordHashConcurrency = 1, PasswordHashCpuShare = 0.5, PasswordHashBurstSeconds = 0,
+        }));
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        await gate.RunAsync(() =>
+        {
+            PasswordHashingGate.AddHashingTime(TimeSpan.FromSeconds(1)); // as GatedPasswordHasher reports a hash
+            return Task.FromResult(true);
+        }, CancellationToken.None);
+        var firstDone = clock.Elapsed;
+        Assert.Equal(0, gate.Active);
+
+        var next = gate.RunAsync(() => Task.FromResult(clock.Elapsed), CancellationToken.None);
+        Assert.False(next.IsCompleted, "the next turn started during the pause");
+        Assert.True(await next - firstDone >= TimeSpan.FromSeconds(1.9), "the next turn started before the pause was over");
+        Assert.True(firstDone < TimeSpan.FromSeconds(1.9), "the caller waited for the pause");
+
+        // Without hashing time there is no pause.
+        var free = clock.Elapsed;
+        await gate.RunAsync(() => Task.FromResult(true), CancellationToken.None);
+        await gate.RunAsync(() => Task.FromResult(true), CancellationToken.None);
+        Assert.True(clock.Elapsed - free < TimeSpan.FromSeconds(1.9));
+
+        // Retry-After counts the pause in a turn's length: 2 s of hashing at a share of 0.05 is a 40 s turn.
+        using var slow = new PasswordHashingGate(Options.Create(new AccountsOptions
+        {
+            PasswordHashConcurrency = 1, PasswordHashCpuShare = 0.05, PasswordHashBurstSeconds = 0,
+        }));
+        Assert.Equal(TimeSpan.FromSeconds(1), slow.RetryAfter());
+        await slow.RunAsync(() =>
+        {
+            PasswordHashingGate.AddHashingTime(TimeSpan.FromSeconds(2));
+            return Task.FromResult(true);
+        }, CancellationToken.None);
+        Assert.True(slow.RetryAfter() >= TimeSpan.FromSeconds(8), $"Retry-After {slow.RetryAfter()}");
+    }
+
+    [Fact]
+    public async Task Burst_AFewHashesUnpaced_ThenPaced()
+    {
+        // The default burst of 0.5 s at a share of 0.25: a 0.3 s hash leaves 0.2 s of credit and the next turn is free
+        // at once; a second one leaves -0.1 s, which takes 0.4 s to refill.
+        using var gate = new PasswordHashingGate(Options.Create(new AccountsOptions { PasswordHashConcurrency = 1, PasswordHashCpuShare = 0.25 }));
+        Task<bool> Hash() => gate.RunAsync(() =>
+        {
+            PasswordHashingGate.AddHashingTime(TimeSpan.FromSeconds(0.3));
+            return Task.FromResult(true);
+        }, CancellationToken.None);
+
+        await Hash();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var second = Hash();
+        Assert.True(second.IsCompleted, "within the burst the turn was free at once");
+        await second;
+        var next = gate.RunAsync(() => Task.FromResult(clock.Elapsed), CancellationToken.None);
+        Assert.False(next.IsCompleted, "the credit was spent: the turn is paced");
+        Assert.True(await next >= TimeSpan.FromSeconds(0.35), "paced for the refill of 0.1 s at 0.25 s per second");
+    }
+
+    [Fact]
+    public async Task NoTurnFree_AndTheWaitWouldBeTooLong_RefusedAtOnce()
+    {
+        // 2 s of hashing at a share of 0.05: the turn stays taken for 40 s more, and a turn now averages ~8 s.
+        using var gate = new PasswordHashingGate(Options.Create(new AccountsOptions
+        {
+            PasswordHashConcurrency = 1, PasswordHashCpuShare = 0.05, PasswordHashBurstSeconds = 0, PasswordHashMaxWaitSeconds = 5,
+        }));
+        await gate.RunAsync(() =>
+        {
+            PasswordHashingGate.AddHashingTime(TimeSpan.FromSeconds(2));
+            return Task.FromResult(true);
+        }, CancellationToken.None);
+
+        var refused = await Assert.ThrowsAsync<PasswordHashingBusyException>(() => gate.RunAsync(() => Task.FromResult(true), CancellationToken.None));
+        Assert.True(refused.RetryAfter >= TimeSpan.FromSeconds(8), $"Retry-After {refused.RetryAfter}");
+        Assert.Equal(0, gate.Queued);
+
+        // Allowed to wait longer, the same caller queues.
+        using var patient = new PasswordHashingGate(Options.Create(new AccountsOptions
+        {
+            PasswordHashConcurrency = 1, PasswordHashCpuShare = 0.05, PasswordHashBurstSeconds = 0, PasswordHashMaxWaitSeconds = 60,
+        }));
+        await patient.RunAsync(() =>
+        {
+            PasswordHashingGate.AddHashingTime(TimeSpan.FromSeconds(2));
+            return Task.FromResult(true);
+        }, CancellationToken.None);
+        using var giveUp = new CancellationTokenSource();
+        var queued = patient.RunAsync(() => Task.FromResult(true), giveUp.Token);
+        Assert.Equal(1, patient.Queued);
+        await giveUp.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => queued);
+    }
+
+    [Fact]
+    public async Task Hasher_ReportsItsTimeToTheTurn()
+    {
+        using var threads = new PasswordHashingThreads(Options.Create(new AccountsOptions()), NullLogger<PasswordHashingThreads>.Instance);
+        var hasher = new GatedPasswordHasher(Options.Create(new PasswordHasherOptions { IterationCount = 210_000 }), threads);
+        using var gate = new PasswordHashingGate(Options.Create(new AccountsOptions
+        {
+            PasswordHashConcurrency = 1, PasswordHashCpuShare = 0.05, PasswordHashBurstSeconds = 0,
+        }));
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var hashing = await gate.RunAsync(() =>
+        {
+            var started = clock.Elapsed;
+            hasher.HashPassword(new User(), "a password");
+            return Task.FromResult(clock.Elapsed - started);
+        }, CancellationToken.None);
+
+        var firstDone = clock.Elapsed;
+
+        // A share of 0.05 with no burst holds the turn for 19 × the hash's time: the next caller waits that long.
+        var waited = await gate.RunAsync(() => Task.FromResult(clock.Elapsed), CancellationToken.None) - firstDone;
+        Assert.True(waited >= hashing * 19 * 0.9, $"next turn after {waited.TotalMilliseconds:0} ms, the hash took {hashing.TotalMilliseconds:0} ms");
+    }
+
+    [Fact]
     public async Task RunAsync_Nested_ReusesTheCallersTurn()
     {
         using var gate = new PasswordHashingGate(Options.Create(new AccountsOptions { PasswordHashConcurrency = 1, PasswordHashQueueLimit = 0 }));

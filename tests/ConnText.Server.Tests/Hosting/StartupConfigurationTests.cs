@@ -65,6 +65,9 @@ public sealed class StartupConfigurationTests : IDisposable
     [InlineData("ConnText:Limits:MaxRequestHeadersTotalBytes", "99999999")]
     [InlineData("ConnText:ShutdownTimeoutSeconds", "-1")]
     [InlineData("ConnText:Accounts:PasswordHashIterations", "1000")]
+    [InlineData("ConnText:Accounts:PasswordHashCpuShare", "0")]
+    [InlineData("ConnText:Accounts:PasswordHashCpuShare", "1.5")]
+    [InlineData("ConnText:Accounts:PasswordHashMaxWaitSeconds", "0")]
     [InlineData("ConnText:Accounts:RegistrationMode", "7")]
     [InlineData("ConnText:Accounts:RegistrationMode", "Sometimes")]
     public async Task OutOfRangeSetting_NamesTheSetting(string key, string value)
