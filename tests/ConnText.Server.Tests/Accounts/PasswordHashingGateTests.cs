@@ -55,16 +55,9 @@ public sealed class PasswordHashingGateTests
     {
         // A share of 0.5 and no burst: 1 s of hashing reported in an instant leaves the credit at -1 s, which refills
         // at 0.5 s per second, so the turn stays taken 2 s more. The caller returns at once.
-        using var gate = new PasswordHashingGate(Options.Create(new AccountsOptions
-        {
-            PasswordHashConcurrency = 1, PasswordHashCpuShare = 0.5, PasswordHashBurstSeconds = 0,
-        }));
+        using var gate = PacedGate(share: 0.5, burst: 0);
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        await gate.RunAsync(() =>
-        {
-            PasswordHashingGate.AddHashingTime(TimeSpan.FromSeconds(1)); // as GatedPasswordHasher reports a hash
-            return Task.FromResult(true);
-        }, CancellationToken.None);
+        await HashAsync(gate, TimeSpan.FromSeconds(1));
         var firstDone = clock.Elapsed;
         Assert.Equal(0, gate.Active);
 
@@ -80,16 +73,9 @@ public sealed class PasswordHashingGateTests
         Assert.True(clock.Elapsed - free < TimeSpan.FromSeconds(1.9));
 
         // Retry-After counts the pause in a turn's length: 2 s of hashing at a share of 0.05 is a 40 s turn.
-        using var slow = new PasswordHashingGate(Options.Create(new AccountsOptions
-        {
-            PasswordHashConcurrency = 1, PasswordHashCpuShare = 0.05, PasswordHashBurstSeconds = 0,
-        }));
+        using var slow = PacedGate(share: 0.05, burst: 0);
         Assert.Equal(TimeSpan.FromSeconds(1), slow.RetryAfter());
-        await slow.RunAsync(() =>
-        {
-            PasswordHashingGate.AddHashingTime(TimeSpan.FromSeconds(2));
-            return Task.FromResult(true);
-        }, CancellationToken.None);
+        await HashAsync(slow, TimeSpan.FromSeconds(2));
         Assert.True(slow.RetryAfter() >= TimeSpan.FromSeconds(8), $"Retry-After {slow.RetryAfter()}");
     }
 
@@ -98,13 +84,12 @@ public sealed class PasswordHashingGateTests
     {
         // The default burst of 0.5 s at a share of 0.25: a 0.3 s hash leaves 0.2 s of credit and the next turn is free
         // at once; a second one leaves -0.1 s, which takes 0.4 s to refill.
-        using var gate = new PasswordHashingGate(Options.Create(new AccountsOptions { PasswordHashConcurrency = 1, PasswordHashCpuShare = 0.25 }));
+        using var gate = PacedGate(share: 0.25, burst: new AccountsOptions().PasswordHashBurstSeconds);
         Task<bool> Hash() => gate.RunAsync(() =>
         {
             PasswordHashingGate.AddHashingTime(TimeSpan.FromSeconds(0.3));
             return Task.FromResult(true);
         }, CancellationToken.None);
-
         await Hash();
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var second = Hash();
@@ -119,30 +104,16 @@ public sealed class PasswordHashingGateTests
     public async Task NoTurnFree_AndTheWaitWouldBeTooLong_RefusedAtOnce()
     {
         // 2 s of hashing at a share of 0.05: the turn stays taken for 40 s more, and a turn now averages ~8 s.
-        using var gate = new PasswordHashingGate(Options.Create(new AccountsOptions
-        {
-            PasswordHashConcurrency = 1, PasswordHashCpuShare = 0.05, PasswordHashBurstSeconds = 0, PasswordHashMaxWaitSeconds = 5,
-        }));
-        await gate.RunAsync(() =>
-        {
-            PasswordHashingGate.AddHashingTime(TimeSpan.FromSeconds(2));
-            return Task.FromResult(true);
-        }, CancellationToken.None);
+        using var gate = PacedGate(share: 0.05, burst: 0, maxWaitSeconds: 5);
+        await HashAsync(gate, TimeSpan.FromSeconds(2));
 
         var refused = await Assert.ThrowsAsync<PasswordHashingBusyException>(() => gate.RunAsync(() => Task.FromResult(true), CancellationToken.None));
         Assert.True(refused.RetryAfter >= TimeSpan.FromSeconds(8), $"Retry-After {refused.RetryAfter}");
         Assert.Equal(0, gate.Queued);
 
         // Allowed to wait longer, the same caller queues.
-        using var patient = new PasswordHashingGate(Options.Create(new AccountsOptions
-        {
-            PasswordHashConcurrency = 1, PasswordHashCpuShare = 0.05, PasswordHashBurstSeconds = 0, PasswordHashMaxWaitSeconds = 60,
-        }));
-        await patient.RunAsync(() =>
-        {
-            PasswordHashingGate.AddHashingTime(TimeSpan.FromSeconds(2));
-            return Task.FromResult(true);
-        }, CancellationToken.None);
+        using var patient = PacedGate(share: 0.05, burst: 0, maxWaitSeconds: 60);
+        await HashAsync(patient, TimeSpan.FromSeconds(2));
         using var giveUp = new CancellationTokenSource();
         var queued = patient.RunAsync(() => Task.FromResult(true), giveUp.Token);
         Assert.Equal(1, patient.Queued);
@@ -155,10 +126,7 @@ public sealed class PasswordHashingGateTests
     {
         using var threads = new PasswordHashingThreads(Options.Create(new AccountsOptions()), NullLogger<PasswordHashingThreads>.Instance);
         var hasher = new GatedPasswordHasher(Options.Create(new PasswordHasherOptions { IterationCount = 210_000 }), threads);
-        using var gate = new PasswordHashingGate(Options.Create(new AccountsOptions
-        {
-            PasswordHashConcurrency = 1, PasswordHashCpuShare = 0.05, PasswordHashBurstSeconds = 0,
-        }));
+        using var gate = PacedGate(share: 0.05, burst: 0);
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var hashing = await gate.RunAsync(() =>
         {
@@ -247,6 +215,21 @@ public sealed class PasswordHashingGateTests
         Assert.Equal(Math.Max(1, Environment.ProcessorCount / 2), new AccountsOptions().EffectivePasswordHashConcurrency);
         Assert.Equal(3, new AccountsOptions { PasswordHashConcurrency = 3 }.EffectivePasswordHashConcurrency);
     }
+
+    /// <summary>A gate with one turn, paced to <paramref name="share"/> of its core.</summary>
+    private static PasswordHashingGate PacedGate(double share, double burst, int maxWaitSeconds = 10) =>
+        new(Options.Create(new AccountsOptions
+        {
+            PasswordHashConcurrency = 1, PasswordHashCpuShare = share, PasswordHashBurstSeconds = burst, PasswordHashMaxWaitSeconds = maxWaitSeconds,
+        }));
+
+    /// <summary>A turn that reports <paramref name="hashing"/> of hashing, as <see cref="GatedPasswordHasher"/> does, in no time.</summary>
+    private static Task<bool> HashAsync(PasswordHashingGate gate, TimeSpan hashing) =>
+        gate.RunAsync(() =>
+        {
+            PasswordHashingGate.AddHashingTime(hashing);
+            return Task.FromResult(true);
+        }, CancellationToken.None);
 
     /// <summary>The calling thread's nice value, from /proc (field 19 of its stat line).</summary>
     private static int ThreadNice()
