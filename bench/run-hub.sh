@@ -216,12 +216,15 @@ CONF
 
 label_suffix=""
 [ "$hub_client" = raw ] && label_suffix=" [raw hub client]"
-fanout() { # fanout <target> <port> <pid> <label> <json name>
+# database_pid: PostgreSQL's postmaster while it runs (the generator adds its and its backends' CPU to each step).
+database_pid() { [ -n "$pg_data" ] && [ -f "$pg_data/postmaster.pid" ] && head -n1 "$pg_data/postmaster.pid" || echo 0; }
+
+fanout() { # fanout <target> <port> <pid> <label> <json name> [<database pid>]
   local suffix=""
   [ "$1" = ws ] || suffix=$label_suffix
   loadtest fanout --target "$1" --urls "http://127.0.0.1:$2" --tokens "$tokens" --connections "$connections" \
     --room-size "$room_size" --rates "$rates" --duration "$duration" --warmup "$fanout_warmup" --protocol "$protocol" \
-    --hub-client "$hub_client" --server-pid "$3" --label "$4$suffix" --json "$out/$5.json" | tee "$out/$5.md"
+    --hub-client "$hub_client" --server-pid "$3" --database-pid "${6:-0}" --label "$4$suffix" --json "$out/$5.json" | tee "$out/$5.md"
 }
 
 # ---------------------------------------------------------------- fan-out
@@ -237,7 +240,7 @@ if [ "$scenario" = all ] || [ "$scenario" = fanout ]; then
     echo "== Fan-out: ConnText on PostgreSQL"
     start_postgres
     start_conntext fanout-postgres "$connections" Postgres "$pg_cs"
-    fanout conntext "$server_port" "$server_pid" "ConnText (PostgreSQL)" fanout-2-conntext-postgres
+    fanout conntext "$server_port" "$server_pid" "ConnText (PostgreSQL)" fanout-2-conntext-postgres "$(database_pid)"
     stop_server
   fi
 
@@ -359,9 +362,11 @@ if [ "$scenario" = storm ]; then
     else
       start_conntext storm-sqlite "$storm_connections" Sqlite
     fi
+    db_pid=0
+    [ "$provider" = Postgres ] && db_pid=$(database_pid)
     loadtest fanout --target conntext --urls "http://127.0.0.1:$server_port" --tokens "$tokens" --connections "$storm_connections" \
       --room-size "$room_size" --rates "$storm_chat_rates" --duration "$duration" --warmup "$warmup" --protocol "$protocol" \
-      --hub-client "$hub_client" --server-pid "$server_pid" --label "ConnText ($provider), login storm$label_suffix" --storm-rate "$storm_rate" --storm-rounds "$storm_rounds" --storm-warmup "$storm_warmup" --json "$out/storm-$provider.json" \
+      --hub-client "$hub_client" --server-pid "$server_pid" --database-pid "$db_pid" --label "ConnText ($provider), login storm$label_suffix" --storm-rate "$storm_rate" --storm-rounds "$storm_rounds" --storm-warmup "$storm_warmup" --json "$out/storm-$provider.json" \
       | tee -a "$out/storm.md"
     echo "Load average after: $(cut -d' ' -f1-3 /proc/loadavg)." | tee -a "$out/storm.md"
     echo | tee -a "$out/storm.md"

@@ -29,6 +29,7 @@ internal static class FanOut
             MaxInflight: options.Int("max-inflight", 2000),
             ConnectConcurrency: options.Int("connect-concurrency", 200),
             ServerPid: options.Int("server-pid", 0) is var pid and > 0 ? pid : null,
+            DatabasePid: options.Int("database-pid", 0) is var databasePid and > 0 ? databasePid : null,
             Label: options.String("label", options.String("target", "conntext")),
             StormRate: options.Double("storm-rate", 0),
             StormPassword: options.String("password", Seeder.Password),
@@ -68,12 +69,19 @@ internal static class FanOut
         var c = CultureInfo.InvariantCulture;
         table.AppendLine(c, $"{report.Label}: {report.Connected}/{report.Connections} connections in rooms of {report.RoomSize}, {report.Payload}-char messages, {report.Protocol}");
         var storm = report.Steps.Any(s => s.Storm is not null);
+        var database = report.Steps.Any(s => s.DatabaseCpuPercent is not null);
         table.AppendLine("| offered msg/s | sent msg/s | delivered/s | reach | p50 ms | p99 ms | p99.9 ms | max ms | send errors | server CPU % | generator CPU % | server CPU µs per delivery | server RSS MiB |"
+            + (database ? " PostgreSQL CPU % |" : "")
             + (storm ? " login storm /s | logins ok | logins busy (503) | logins failed | login p50 ms | login p99 ms |" : ""));
-        table.AppendLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|" + (storm ? "---:|---:|---:|---:|---:|---:|" : ""));
+        table.AppendLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|" + (database ? "---:|" : "") + (storm ? "---:|---:|---:|---:|---:|---:|" : ""));
         foreach (var s in report.Steps)
         {
             table.Append(c, $"| {s.OfferedPerSecond:0} | {s.SentPerSecond:0} | {s.DeliveredPerSecond:0} | {s.Reach:0.0000} | {s.P50Ms:0.0} | {s.P99Ms:0.0} | {s.P999Ms:0.0} | {s.MaxMs:0.0} | {s.SendErrors + s.Skipped} | {s.ServerCpuPercent:0} | {s.GeneratorCpuPercent:0} | {CpuPerDelivery(s)} | {s.ServerRssMiB:0} |");
+            if (database)
+            {
+                table.Append(c, $" {s.DatabaseCpuPercent:0} |");
+            }
+
             if (storm)
             {
                 table.Append(s.Storm is { } l
@@ -85,6 +93,16 @@ internal static class FanOut
         }
 
         // The login-storm target (issue 10): a storm raises chat delivery p99 by at most 20 %.
+        if (storm)
+        {
+            var quiet = report.Steps.Where(s => s.Storm is null).ToList();
+            var stormy = report.Steps.Where(s => s.Storm is not null).ToList();
+            var postgres = database
+                ? string.Create(c, $", PostgreSQL {quiet.Average(s => s.DatabaseCpuPercent ?? 0):0} / {stormy.Average(s => s.DatabaseCpuPercent ?? 0):0} %")
+                : "";
+            table.AppendLine(c, $"- CPU per step without / with the storm, mean: server {quiet.Average(s => s.ServerCpuPercent):0} / {stormy.Average(s => s.ServerCpuPercent):0} %, generator {quiet.Average(s => s.GeneratorCpuPercent):0} / {stormy.Average(s => s.GeneratorCpuPercent):0} %{postgres}");
+        }
+
         foreach (var s in report.StormComparisons ?? [])
         {
             table.AppendLine(c, $"- at {s.OfferedPerSecond:0} msg/s, {s.Rounds} round(s) of a step without and a step with {s.StormPerSecond:0.#} logins/s: delivery p99 of all steps without {s.QuietP99Ms:0.0} ms, with {s.StormP99Ms:0.0} ms: **×{s.Ratio:0.00}** (target ≤ ×1.20)");
@@ -109,8 +127,8 @@ internal static class FanOut
 
 internal sealed record FanOutRun(
     string Target, string Protocol, string HubClient, IReadOnlyList<Uri> Urls, int Connections, int RoomSize, IReadOnlyList<double> Rates,
-    TimeSpan Duration, TimeSpan Warmup, int Payload, int MaxInflight, int ConnectConcurrency, int? ServerPid, string Label,
-    double StormRate, string StormPassword, bool WarmStorm, int StormRounds)
+    TimeSpan Duration, TimeSpan Warmup, int Payload, int MaxInflight, int ConnectConcurrency, int? ServerPid, int? DatabasePid,
+    string Label, double StormRate, string StormPassword, bool WarmStorm, int StormRounds)
 {
     /// <summary>
     /// The steps: each rate once, or (with a login storm) <see cref="StormRounds"/> times a step without and a step
@@ -126,7 +144,7 @@ internal sealed record StepResult(
     double OfferedPerSecond, double SentPerSecond, long Sent, long Skipped, long SendErrors, long Expected, long Delivered,
     double DeliveredPerSecond, double Reach, double P50Ms, double P99Ms, double P999Ms, double MaxMs,
     double ServerCpuPercent, double GeneratorCpuPercent, double ServerRssMiB, int ConnectedAtEnd, double Seconds,
-    StormResult? Storm = null);
+    StormResult? Storm = null, double? DatabaseCpuPercent = null);
 
 /// <summary>
 /// Chat delivery at one rate without and with a login storm: p99 over all deliveries of the steps of each kind (their
@@ -248,6 +266,7 @@ internal sealed class FanOutSession(FanOutRun run, IReadOnlyList<Seat> seats) : 
             var (rate, storm) = plan[step - 1];
             await Console.Error.WriteLineAsync($"step {step}/{plan.Count}: {rate} msg/s for {run.Duration.TotalSeconds} s{(storm ? $", login storm {run.StormRate}/s" : "")}");
             var serverCpu = ProcessStats.CpuSeconds(run.ServerPid);
+            var databaseCpu = ProcessStats.TreeCpuSeconds(run.DatabasePid);
             var ownCpu = ProcessStats.CpuSeconds(Environment.ProcessId);
             var clock = Stopwatch.StartNew();
             var stormCounters = new OpenLoopCounters();
@@ -259,6 +278,7 @@ internal sealed class FanOutSession(FanOutRun run, IReadOnlyList<Seat> seats) : 
             var seconds = clock.Elapsed.TotalSeconds;
             var serverCpuPercent = (ProcessStats.CpuSeconds(run.ServerPid) - serverCpu) / seconds * 100;
             var ownCpuPercent = (ProcessStats.CpuSeconds(Environment.ProcessId) - ownCpu) / seconds * 100;
+            var databaseCpuPercent = (ProcessStats.TreeCpuSeconds(run.DatabasePid) - databaseCpu) / seconds * 100;
             await DrainAsync(step, cancellationToken);
             await logins;
             var stormResult = storm
@@ -274,7 +294,7 @@ internal sealed class FanOutSession(FanOutRun run, IReadOnlyList<Seat> seats) : 
                 expected, delivered, Math.Round(delivered / seconds), expected == 0 ? 0 : Math.Round((double)delivered / expected, 5),
                 counters.Latency.Percentile(0.50), counters.Latency.Percentile(0.99), counters.Latency.Percentile(0.999), counters.Latency.Max(),
                 Math.Round(serverCpuPercent), Math.Round(ownCpuPercent), Math.Round(ProcessStats.RssMiB(run.ServerPid)), Connected,
-                Math.Round(seconds, 2), stormResult));
+                Math.Round(seconds, 2), stormResult, double.IsNaN(databaseCpuPercent) ? null : Math.Round(databaseCpuPercent)));
         }
 
         return results;

@@ -106,6 +106,43 @@ internal static class ProcessStats
         }
     }
 
+    /// <summary>
+    /// CPU seconds of a process and its children (PostgreSQL: the postmaster and its backends, each a process at
+    /// normal priority beside the server), or NaN when not given. Backends that ended in between are not counted.
+    /// </summary>
+    public static double TreeCpuSeconds(int? pid)
+    {
+        if (pid is null)
+        {
+            return double.NaN;
+        }
+
+        var total = CpuSeconds(pid);
+        var parent = pid.Value.ToString(CultureInfo.InvariantCulture);
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (int.TryParse(Path.GetFileName(dir), CultureInfo.InvariantCulture, out var child) && child != pid && ParentOf(child) == parent)
+            {
+                total += CpuSeconds(child) is var seconds && double.IsNaN(seconds) ? 0 : seconds;
+            }
+        }
+
+        return total;
+    }
+
+    private static string? ParentOf(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            return stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[1];
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+    }
+
     /// <summary>Resident set size in MiB (VmRSS), or NaN.</summary>
     public static double RssMiB(int? pid)
     {

@@ -187,6 +187,8 @@ internal sealed class RegisterAccount(
             return new RegistrationOutcome(null, [], errors, UsernameTaken: false, Closed: false);
         }
 
+        // Turned away before the invite is claimed (and given back) when hashing is too busy to take it.
+        hashing.ThrowIfBusy();
         Guid? inviteId = null;
         if (mode == RegistrationMode.Invite)
         {

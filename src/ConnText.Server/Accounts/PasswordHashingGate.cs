@@ -73,11 +73,7 @@ internal sealed class PasswordHashingGate : IDisposable
             return await work();
         }
 
-        if (EstimatedWait() > maxWait)
-        {
-            throw new PasswordHashingBusyException(RetryAfter());
-        }
-
+        ThrowIfBusy();
         var lease = await limiter.AcquireAsync(1, cancellationToken);
         if (!lease.IsAcquired)
         {
@@ -100,6 +96,26 @@ internal sealed class PasswordHashingGate : IDisposable
             var pause = Pace(started, turn.Hashing);
             Record((Stopwatch.GetElapsedTime(started) + pause).TotalSeconds);
             Release(lease, pause);
+        }
+    }
+
+    /// <summary>
+    /// Throws <see cref="PasswordHashingBusyException"/> when a caller arriving now would be refused (the queue is full,
+    /// or the wait would exceed <see cref="AccountsOptions.PasswordHashMaxWaitSeconds"/>). The sign-in and registration
+    /// endpoints ask before their database work, so an attempt turned away in a storm costs no query; <see cref="RunAsync{T}"/>
+    /// asks again, as the answer can change in between.
+    /// </summary>
+    public void ThrowIfBusy()
+    {
+        if (Current.Value is not null)
+        {
+            return;
+        }
+
+        if (EstimatedWait() > maxWait
+            || limiter.GetStatistics() is { CurrentAvailablePermits: 0 } statistics && statistics.CurrentQueuedCount >= QueueLimit)
+        {
+            throw new PasswordHashingBusyException(RetryAfter());
         }
     }
 

@@ -122,6 +122,38 @@ public sealed class PasswordHashingGateTests
     }
 
     [Fact]
+    public async Task ThrowIfBusy_RefusesExactlyWhenRunAsyncWould_WithoutTakingAPlace()
+    {
+        using var gate = new PasswordHashingGate(Options.Create(new AccountsOptions { PasswordHashConcurrency = 1, PasswordHashQueueLimit = 1 }));
+        gate.ThrowIfBusy(); // a free turn
+
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var holder = gate.RunAsync(() => release.Task, CancellationToken.None);
+        gate.ThrowIfBusy(); // no turn free, but a place in the queue
+        Assert.Equal(0, gate.Queued);
+
+        var queued = gate.RunAsync(() => gate.RunAsync(() =>
+        {
+            gate.ThrowIfBusy(); // inside a turn (nested): never refused
+            return Task.FromResult(true);
+        }, CancellationToken.None), CancellationToken.None);
+        Assert.Equal(1, gate.Queued);
+        var refused = Assert.Throws<PasswordHashingBusyException>(gate.ThrowIfBusy);
+        Assert.True(refused.RetryAfterSeconds >= 1);
+        await Assert.ThrowsAsync<PasswordHashingBusyException>(() => gate.RunAsync(() => Task.FromResult(true), CancellationToken.None));
+
+        release.SetResult();
+        await holder;
+        Assert.True(await queued);
+        gate.ThrowIfBusy();
+
+        // A wait over the bound: refused before any work, as RunAsync refuses it.
+        using var paced = PacedGate(share: 0.05, burst: 0, maxWaitSeconds: 5);
+        await HashAsync(paced, TimeSpan.FromSeconds(2));
+        Assert.Throws<PasswordHashingBusyException>(paced.ThrowIfBusy);
+    }
+
+    [Fact]
     public async Task Hasher_ReportsItsTimeToTheTurn()
     {
         using var threads = new PasswordHashingThreads(Options.Create(new AccountsOptions()), NullLogger<PasswordHashingThreads>.Instance);

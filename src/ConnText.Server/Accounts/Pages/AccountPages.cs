@@ -111,6 +111,8 @@ internal static partial class AccountPages
         LoginForm form, string? returnUrl, UserManager<User> users, SignInManager<User> signIn, IOptions<ConnTextOptions> host,
         IOptions<AccountsOptions> accounts, string? ip, PasswordHashingGate hashing, ILogger logger, CancellationToken cancellationToken)
     {
+        // In a storm most attempts are turned away: before the look-up, so that costs the database nothing.
+        hashing.ThrowIfBusy();
         var user = await users.FindByNameAsync(form.Username!);
         if (user is null)
         {
