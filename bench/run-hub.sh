@@ -14,8 +14,9 @@
 #                         [--server-env 'VAR=value VAR2=value'] (environment of the ConnText server only, for A/B runs)
 #                         [--rest-users 1000] [--rest-rates 20,50,100] [--login-rates 2,5,10]
 #                         [--storm-connections 2000] [--storm-chat-rates 20] [--storm-rate 20] [--cold-storm]
-#                         [--storm-rounds 3] (steps without and with the storm alternate that many times; the ratio is
-#                         taken over all deliveries of each kind, beside each round's and the quiet steps' own spread)
+#                         [--storm-rounds 3] [--storm-process separate|same] (steps without and with the storm alternate that many times; the ratio is
+#                         taken over all deliveries of each kind, beside each round's and the quiet steps' own spread;
+#                         --storm-process separate: the sign-ins come from a process of their own)
 #   "all" is fanout + idle (the long hub runs); rest and storm run only when asked for.
 #   --idle-gcdump: with every connection open, also takes a heap snapshot of the server with dotnet-gcdump (installed
 #   as a .NET tool when missing; it runs a full GC first), keeps its report (largest types) in DIR/idle-gcdump.txt and
@@ -32,7 +33,7 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
 scenario=all connections=10000 room_size=100 rates=10,25,50,100,200 duration=20 warmup="" protocol=json hub_client=signalr
 baselines=node,aspnet-ws,signalr postgres=0 skip_sqlite=0 idle_connections=19000 idle_gcdump=0 out="" update_docs=0 server_env=""
-rest_users=1000 rest_rates=20,50,100 login_rates=2,5,10 storm_connections=2000 storm_chat_rates=20 storm_rate=20 storm_warmup=true storm_rounds=3
+rest_users=1000 rest_rates=20,50,100 login_rates=2,5,10 storm_connections=2000 storm_chat_rates=20 storm_rate=20 storm_warmup=true storm_rounds=3 storm_process=same
 while [ $# -gt 0 ]; do
   case $1 in
     --scenario) scenario=$2; shift 2 ;;
@@ -59,6 +60,7 @@ while [ $# -gt 0 ]; do
     --storm-rate) storm_rate=$2; shift 2 ;;
     --cold-storm) storm_warmup=false; shift ;;
     --storm-rounds) storm_rounds=$2; shift 2 ;;
+    --storm-process) storm_process=$2; shift 2 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -137,7 +139,7 @@ loadtest() { dotnet "$tmp/loadtest/ConnText.LoadTest.dll" "$@"; }
   echo "open_files_limit=$(ulimit -n)"
   case $scenario in
     rest) echo "command=bench/run-hub.sh --scenario rest --rest-users $rest_users --rest-rates $rest_rates --login-rates $login_rates --duration $duration$([ -n "$warmup_given" ] && echo " --warmup $warmup_given")$([ $postgres -eq 1 ] && echo ' --postgres')$([ -n "$server_env" ] && echo " --server-env '$server_env'")" ;;
-    storm) echo "command=bench/run-hub.sh --scenario storm --storm-connections $storm_connections --room-size $room_size --storm-chat-rates $storm_chat_rates --storm-rate $storm_rate --storm-rounds $storm_rounds$([ $storm_warmup = false ] && echo ' --cold-storm') --duration $duration$([ -n "$warmup_given" ] && echo " --warmup $warmup_given") --protocol $protocol --hub-client $hub_client$([ $postgres -eq 1 ] && echo ' --postgres')$([ $skip_sqlite -eq 1 ] && echo ' --skip-sqlite')$([ -n "$server_env" ] && echo " --server-env '$server_env'")" ;;
+    storm) echo "command=bench/run-hub.sh --scenario storm --storm-connections $storm_connections --room-size $room_size --storm-chat-rates $storm_chat_rates --storm-rate $storm_rate --storm-rounds $storm_rounds --storm-process $storm_process$([ $storm_warmup = false ] && echo ' --cold-storm') --duration $duration$([ -n "$warmup_given" ] && echo " --warmup $warmup_given") --protocol $protocol --hub-client $hub_client$([ $postgres -eq 1 ] && echo ' --postgres')$([ $skip_sqlite -eq 1 ] && echo ' --skip-sqlite')$([ -n "$server_env" ] && echo " --server-env '$server_env'")" ;;
     *) echo "command=bench/run-hub.sh --scenario $scenario --connections $connections --room-size $room_size --rates $rates --duration $duration$([ -n "$warmup_given" ] && echo " --warmup $warmup_given") --protocol $protocol --hub-client $hub_client --baselines $baselines --idle-connections $idle_connections$([ $postgres -eq 1 ] && echo ' --postgres')$([ $skip_sqlite -eq 1 ] && echo ' --skip-sqlite')$([ -n "$server_env" ] && echo " --server-env '$server_env'")" ;;
   esac
 } | tee "$out/machine-$scenario.txt"
@@ -366,7 +368,7 @@ if [ "$scenario" = storm ]; then
     [ "$provider" = Postgres ] && db_pid=$(database_pid)
     loadtest fanout --target conntext --urls "http://127.0.0.1:$server_port" --tokens "$tokens" --connections "$storm_connections" \
       --room-size "$room_size" --rates "$storm_chat_rates" --duration "$duration" --warmup "$warmup" --protocol "$protocol" \
-      --hub-client "$hub_client" --server-pid "$server_pid" --database-pid "$db_pid" --label "ConnText ($provider), login storm$label_suffix" --storm-rate "$storm_rate" --storm-rounds "$storm_rounds" --storm-warmup "$storm_warmup" --json "$out/storm-$provider.json" \
+      --hub-client "$hub_client" --server-pid "$server_pid" --database-pid "$db_pid" --label "ConnText ($provider), login storm$label_suffix" --storm-rate "$storm_rate" --storm-rounds "$storm_rounds" --storm-process "$storm_process" --storm-warmup "$storm_warmup" --json "$out/storm-$provider.json" \
       | tee -a "$out/storm.md"
     echo "Load average after: $(cut -d' ' -f1-3 /proc/loadavg)." | tee -a "$out/storm.md"
     echo | tee -a "$out/storm.md"

@@ -70,6 +70,10 @@ internal static class Usage
                 (users of the tokens file, --password bench-password-1), and reports chat delivery p99 of both.
                 --storm-rounds 1: alternate that many steps without and with the storm per rate; the ratio is taken
                 over all deliveries of each kind, and each round's ratio and the quiet steps' spread are shown.
+                --storm-process same|separate (default same; separate: the sign-ins come from a child process, as
+                from other machines, its CPU counted as the generator's. Measured both ways on 2026-11-27: separate
+                raised the storm's effect (×1.41-1.42 against ×1.09-1.25), so sign-in work inside the generator is
+                not what the ratio measures).
                 --storm-warmup true|false: sign in at the storm's rate during the warm-up too (default true: the
                 steps compare a warm server; false measures the storm on a sign-in path the JIT has not compiled).
 
@@ -84,6 +88,10 @@ internal static class Usage
                 --connect-concurrency 200
                 Opens count hub connections (token lines offset..offset+count-1), writes the number open to
                 ready-file, holds them for hold seconds (or until killed).
+
+        logins  --url http://127.0.0.1:5180 --tokens tokens.tsv --password bench-password-1
+                The login storm's process (fanout starts it): reads "rate seconds" lines, runs that many sign-ins per
+                second for that long, answers each with one line of JSON (ok, busy, failed, sign-in p50 and p99).
 
         summarize --dir <results directory>
                 Writes summary.md from the run's fanout-*.json and idle.json.

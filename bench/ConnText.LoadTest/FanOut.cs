@@ -34,13 +34,20 @@ internal static class FanOut
             StormRate: options.Double("storm-rate", 0),
             StormPassword: options.String("password", Seeder.Password),
             WarmStorm: bool.Parse(options.String("storm-warmup", "true")),
-            StormRounds: options.Int("storm-rounds", 1));
+            StormRounds: options.Int("storm-rounds", 1),
+            StormProcess: options.String("storm-process", "same") switch
+            {
+                "separate" => true,
+                "same" => false,
+                _ => throw new ArgumentException("--storm-process is separate or same"),
+            },
+            Tokens: options.Required("tokens"));
         if (run.StormRounds < 1)
         {
             throw new ArgumentException("--storm-rounds must be at least 1");
         }
 
-        var seats = (await Seat.LoadAsync(options.Required("tokens"), cancellationToken)).Take(run.Connections).ToList();
+        var seats = (await Seat.LoadAsync(run.Tokens, cancellationToken)).Take(run.Connections).ToList();
         if (seats.Count < run.Connections || run.Connections % run.RoomSize != 0)
         {
             throw new ArgumentException($"need {run.Connections} seats (a multiple of --room-size), the tokens file has {seats.Count}");
@@ -128,7 +135,7 @@ internal static class FanOut
 internal sealed record FanOutRun(
     string Target, string Protocol, string HubClient, IReadOnlyList<Uri> Urls, int Connections, int RoomSize, IReadOnlyList<double> Rates,
     TimeSpan Duration, TimeSpan Warmup, int Payload, int MaxInflight, int ConnectConcurrency, int? ServerPid, int? DatabasePid,
-    string Label, double StormRate, string StormPassword, bool WarmStorm, int StormRounds)
+    string Label, double StormRate, string StormPassword, bool WarmStorm, int StormRounds, bool StormProcess, string Tokens)
 {
     /// <summary>
     /// The steps: each rate once, or (with a login storm) <see cref="StormRounds"/> times a step without and a step
@@ -167,6 +174,12 @@ internal static class ReportJson
     public static readonly JsonSerializerOptions Options = new(JsonSerializerDefaults.Web)
     {
         WriteIndented = true,
+        NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    };
+
+    /// <summary>One object per line, for the login storm's process.</summary>
+    public static readonly JsonSerializerOptions Line = new(JsonSerializerDefaults.Web)
+    {
         NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,
     };
 }
@@ -243,6 +256,7 @@ internal sealed class FanOutSession(FanOutRun run, IReadOnlyList<Seat> seats) : 
     {
         var rooms = Enumerable.Range(0, seats.Count).Where(i => clients[i] is not null)
             .GroupBy(i => seats[i].RoomId).Select(g => (Room: g.Key, Members: g.ToArray())).ToArray();
+        await using var logins = run.StormRate > 0 ? LoginStorms.Create(run.StormProcess, run.Urls[0], run.Tokens, run.StormPassword, seats) : null;
         if (run.Warmup > TimeSpan.Zero)
         {
             // With a storm planned, the warm-up signs in at the storm's rate too: the measured steps then compare a
@@ -250,9 +264,8 @@ internal sealed class FanOutSession(FanOutRun run, IReadOnlyList<Seat> seats) : 
             // (seen as one stall of a few hundred milliseconds at the start of the storm step). That cold start is
             // real after a restart; the without-warm-up figure is kept in docs/performance.md.
             await Console.Error.WriteLineAsync($"warm-up: {run.Warmup.TotalSeconds} s at {run.Rates[0]} msg/s{(run.StormRate > 0 && run.WarmStorm ? $", sign-ins at {run.StormRate}/s" : "")}");
-            var warmLogins = run.StormRate > 0 && run.WarmStorm
-                ? OpenLoop.RunAsync(run.StormRate, run.Warmup,
-                    (i, ct) => Rest.LoginAsync(run.Urls[0], seats[Random.Shared.Next(seats.Count)], run.StormPassword, ct), new OpenLoopCounters(), cancellationToken)
+            var warmLogins = logins is not null && run.WarmStorm
+                ? logins.RunAsync(run.StormRate, run.Warmup, cancellationToken)
                 : Task.CompletedTask;
             await SendAsync(0, run.Rates[0], run.Warmup, rooms, cancellationToken);
             await warmLogins;
@@ -267,24 +280,16 @@ internal sealed class FanOutSession(FanOutRun run, IReadOnlyList<Seat> seats) : 
             await Console.Error.WriteLineAsync($"step {step}/{plan.Count}: {rate} msg/s for {run.Duration.TotalSeconds} s{(storm ? $", login storm {run.StormRate}/s" : "")}");
             var serverCpu = ProcessStats.CpuSeconds(run.ServerPid);
             var databaseCpu = ProcessStats.TreeCpuSeconds(run.DatabasePid);
-            var ownCpu = ProcessStats.CpuSeconds(Environment.ProcessId);
+            var ownCpu = GeneratorCpuSeconds(logins);
             var clock = Stopwatch.StartNew();
-            var stormCounters = new OpenLoopCounters();
-            var logins = storm
-                ? OpenLoop.RunAsync(run.StormRate, run.Duration,
-                    (i, ct) => Rest.LoginAsync(run.Urls[0], seats[Random.Shared.Next(seats.Count)], run.StormPassword, ct), stormCounters, cancellationToken)
-                : Task.CompletedTask;
+            var stormStep = storm ? logins!.RunAsync(run.StormRate, run.Duration, cancellationToken) : null;
             await SendAsync(step, rate, run.Duration, rooms, cancellationToken);
             var seconds = clock.Elapsed.TotalSeconds;
             var serverCpuPercent = (ProcessStats.CpuSeconds(run.ServerPid) - serverCpu) / seconds * 100;
-            var ownCpuPercent = (ProcessStats.CpuSeconds(Environment.ProcessId) - ownCpu) / seconds * 100;
+            var ownCpuPercent = (GeneratorCpuSeconds(logins) - ownCpu) / seconds * 100;
             var databaseCpuPercent = (ProcessStats.TreeCpuSeconds(run.DatabasePid) - databaseCpu) / seconds * 100;
             await DrainAsync(step, cancellationToken);
-            await logins;
-            var stormResult = storm
-                ? new StormResult(run.StormRate, stormCounters.Ok, stormCounters.Busy, stormCounters.Failed,
-                    stormCounters.OkLatency.Percentile(0.50), stormCounters.OkLatency.Percentile(0.99))
-                : null;
+            var stormResult = stormStep is null ? null : await stormStep;
 
             var counters = steps[step];
             var expected = counters.Sent * run.RoomSize;
@@ -299,6 +304,10 @@ internal sealed class FanOutSession(FanOutRun run, IReadOnlyList<Seat> seats) : 
 
         return results;
     }
+
+    /// <summary>This process's CPU seconds and those of the login storm's process, if it has one.</summary>
+    private static double GeneratorCpuSeconds(ILoginStorm? logins) =>
+        ProcessStats.CpuSeconds(Environment.ProcessId) + (logins?.CpuSeconds() is { } child && !double.IsNaN(child) ? child : 0);
 
     /// <summary>Per rate, the steps without and with a login storm compared (none when no storm ran).</summary>
     public IReadOnlyList<StormComparison> StormComparisons()

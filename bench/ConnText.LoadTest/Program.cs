@@ -5,6 +5,7 @@ using ConnText.LoadTest;
 //   fanout  N connections in rooms of M, a ladder of send rates; delivered/s, reach, delivery latency
 //   idle    opens connections and holds them (the script reads the server's memory meanwhile)
 //   rest    REST scenarios (send, history, conversation list, login) at target rates, open loop
+//   logins  a login storm's sign-ins, from a process of their own (started by fanout --storm-rate)
 //   summarize  one Markdown report (with ratios to the Node.js baseline) from a run's JSON files
 // Run without arguments for the options of each.
 if (args.Length == 0 || args[0] is "-h" or "--help")
@@ -28,6 +29,7 @@ try
         "fanout" => await FanOut.RunAsync(options, stop.Token),
         "idle" => await Idle.RunAsync(options, stop.Token),
         "rest" => await Rest.RunAsync(options, stop.Token),
+        "logins" => await LoginStorms.ServeAsync(options, stop.Token),
         "summarize" => await Summary.RunAsync(options, stop.Token),
         _ => throw new ArgumentException($"unknown command '{args[0]}'"),
     };
