@@ -83,7 +83,10 @@ internal static class ProcessStats
     private const double TicksPerSecond = 100; // USER_HZ: 100 on every Linux build .NET runs on
 
     /// <summary>User + system CPU seconds so far, or NaN when the process is gone or not given.</summary>
-    public static double CpuSeconds(int? pid)
+    public static double CpuSeconds(int? pid) => CpuSeconds(pid, withReapedChildren: false);
+
+    /// <summary>With <paramref name="withReapedChildren"/>, also the CPU of its children that have ended and were waited for.</summary>
+    private static double CpuSeconds(int? pid, bool withReapedChildren)
     {
         if (pid is null)
         {
@@ -98,7 +101,11 @@ internal static class ProcessStats
             // fields[0] is field 3 (state): utime is field 14, stime field 15.
             var utime = long.Parse(fields[11], CultureInfo.InvariantCulture);
             var stime = long.Parse(fields[12], CultureInfo.InvariantCulture);
-            return (utime + stime) / TicksPerSecond;
+            // cutime and cstime: fields 16 and 17.
+            var children = withReapedChildren
+                ? long.Parse(fields[13], CultureInfo.InvariantCulture) + long.Parse(fields[14], CultureInfo.InvariantCulture)
+                : 0;
+            return (utime + stime + children) / TicksPerSecond;
         }
         catch (IOException)
         {
@@ -108,7 +115,8 @@ internal static class ProcessStats
 
     /// <summary>
     /// CPU seconds of a process and its children (PostgreSQL: the postmaster and its backends, each a process at
-    /// normal priority beside the server), or NaN when not given. Backends that ended in between are not counted.
+    /// normal priority beside the server), or NaN when not given. A backend that has ended is counted through the
+    /// parent's cutime and cstime (the postmaster reaps its children), so the sum never goes backwards.
     /// </summary>
     public static double TreeCpuSeconds(int? pid)
     {
@@ -117,7 +125,7 @@ internal static class ProcessStats
             return double.NaN;
         }
 
-        var total = CpuSeconds(pid);
+        var total = CpuSeconds(pid, withReapedChildren: true);
         var parent = pid.Value.ToString(CultureInfo.InvariantCulture);
         foreach (var dir in Directory.EnumerateDirectories("/proc"))
         {
