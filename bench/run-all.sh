@@ -25,7 +25,7 @@ if has hub; then
   bash bench/run-hub.sh --scenario all --postgres --update-docs
 fi
 has rest && bash bench/run-hub.sh --scenario rest --postgres --update-docs
-has storm && bash bench/run-hub.sh --scenario storm --postgres --update-docs
+has storm && bash bench/run-hub.sh --scenario storm --postgres --hub-client raw --update-docs
 has history && UPDATE_DOCS=1 bash bench/history/run.sh
 has files && UPDATE_DOCS=1 bash bench/files/run.sh
 has calls && UPDATE_DOCS=1 bash bench/calls/run.sh

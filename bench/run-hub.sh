@@ -14,7 +14,7 @@
 #                         [--server-env 'VAR=value VAR2=value'] (environment of the ConnText server only, for A/B runs)
 #                         [--rest-users 1000] [--rest-rates 20,50,100] [--login-rates 2,5,10]
 #                         [--storm-connections 2000] [--storm-chat-rates 20] [--storm-rate 20] [--cold-storm]
-#                         [--storm-rounds 3] [--storm-process separate|same] (steps without and with the storm alternate that many times; the ratio is
+#                         [--storm-rounds 8] [--storm-process separate|same] (steps without and with the storm alternate that many times; the ratio is
 #                         taken over all deliveries of each kind, beside each round's and the quiet steps' own spread;
 #                         --storm-process separate: the sign-ins come from a process of their own)
 #   "all" is fanout + idle (the long hub runs); rest and storm run only when asked for.
@@ -33,7 +33,7 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
 scenario=all connections=10000 room_size=100 rates=10,25,50,100,200 duration=20 warmup="" protocol=json hub_client=signalr
 baselines=node,aspnet-ws,signalr postgres=0 skip_sqlite=0 idle_connections=19000 idle_gcdump=0 out="" update_docs=0 server_env=""
-rest_users=1000 rest_rates=20,50,100 login_rates=2,5,10 storm_connections=2000 storm_chat_rates=20 storm_rate=20 storm_warmup=true storm_rounds=3 storm_process=same
+rest_users=1000 rest_rates=20,50,100 login_rates=2,5,10 storm_connections=2000 storm_chat_rates=20 storm_rate=20 storm_warmup=true storm_rounds=8 storm_process=same
 while [ $# -gt 0 ]; do
   case $1 in
     --scenario) scenario=$2; shift 2 ;;
