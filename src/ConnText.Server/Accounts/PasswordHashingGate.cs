@@ -107,16 +107,24 @@ internal sealed class PasswordHashingGate : IDisposable
     /// </summary>
     public void ThrowIfBusy()
     {
+        if (BusyFor() is { } retryAfter)
+        {
+            throw new PasswordHashingBusyException(retryAfter);
+        }
+    }
+
+    /// <summary>When a caller arriving now would be refused: how long until it would likely get a turn; else null.</summary>
+    public TimeSpan? BusyFor()
+    {
         if (Current.Value is not null)
         {
-            return;
+            return null;
         }
 
-        if (EstimatedWait() > maxWait
-            || limiter.GetStatistics() is { CurrentAvailablePermits: 0 } statistics && statistics.CurrentQueuedCount >= QueueLimit)
-        {
-            throw new PasswordHashingBusyException(RetryAfter());
-        }
+        return EstimatedWait() > maxWait
+            || limiter.GetStatistics() is { CurrentAvailablePermits: 0 } statistics && statistics.CurrentQueuedCount >= QueueLimit
+                ? RetryAfter()
+                : null;
     }
 
     /// <summary>Adds the time a hash of the current turn took (called by the hasher, inside <see cref="RunAsync{T}"/>).</summary>
@@ -241,7 +249,10 @@ internal sealed class PasswordHashingBusyException : Exception
     public TimeSpan RetryAfter { get; } = TimeSpan.FromSeconds(1);
 
     /// <summary>Whole seconds for the <c>Retry-After</c> header (at least 1).</summary>
-    public int RetryAfterSeconds => Math.Max(1, (int)Math.Ceiling(RetryAfter.TotalSeconds));
+    public int RetryAfterSeconds => WholeSeconds(RetryAfter);
+
+    /// <summary>A <c>Retry-After</c> value: whole seconds, at least one.</summary>
+    public static int WholeSeconds(TimeSpan retryAfter) => Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds));
 }
 
 /// <summary>

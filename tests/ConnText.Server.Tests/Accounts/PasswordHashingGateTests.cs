@@ -311,10 +311,17 @@ public abstract class PasswordHashingLimitTests(Provider provider)
             Assert.True(refused.Headers.RetryAfter?.Delta >= TimeSpan.FromSeconds(1), "Retry-After tells when to come back");
         }
 
-        // ... and so does the login page (an HTML page, as the browser expects).
+        // ... and so does the login page (an HTML page, as the browser expects): the form itself says so before a
+        // password is typed, and a form posted anyway is refused too.
         using (var browser = new OAuthBrowser(server.Address))
         {
             using var page = await browser.FollowAsync(OAuthBrowser.AuthorizeUrl(OAuthBrowser.LoopbackRedirect(50210), OAuthBrowser.NewVerifier()));
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, page.StatusCode);
+            Assert.True(page.Headers.RetryAfter?.Delta >= TimeSpan.FromSeconds(1));
+            var html = await page.Content.ReadAsStringAsync();
+            Assert.Contains("The server is busy signing other people in. Try again in", html, StringComparison.Ordinal);
+            Assert.Contains("name=\"Password\"", html, StringComparison.Ordinal);
+
             using var busy = await browser.SubmitLoginAsync(page, "alice", SignedInUsers.Password);
             Assert.Equal(HttpStatusCode.ServiceUnavailable, busy.StatusCode);
             Assert.True(busy.Headers.RetryAfter?.Delta >= TimeSpan.FromSeconds(1));
@@ -327,6 +334,14 @@ public abstract class PasswordHashingLimitTests(Provider provider)
         using (var bob = await queued)
         {
             Assert.Equal(HttpStatusCode.Created, bob.StatusCode);
+        }
+
+        using (var browser = new OAuthBrowser(server.Address))
+        {
+            // With hashing free again, the page is the plain form.
+            using var page = await browser.FollowAsync(OAuthBrowser.AuthorizeUrl(OAuthBrowser.LoopbackRedirect(50210), OAuthBrowser.NewVerifier()));
+            Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+            Assert.DoesNotContain("busy", await page.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         }
 
         using var alice = await SignedInUsers.SignInAsync(server, "alice");

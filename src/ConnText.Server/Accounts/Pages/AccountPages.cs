@@ -45,8 +45,7 @@ internal static partial class AccountPages
     {
         var group = endpoints.MapGroup("/account").ExcludeFromDescription();
 
-        group.MapGet("/login", (string? returnUrl, IOptions<ConnTextOptions> host, IOptions<AccountsOptions> accounts) =>
-            Login(host, accounts, SafeReturnUrl(returnUrl), username: null, error: null));
+        group.MapGet("/login", LoginPage);
 
         group.MapPost("/login", LoginAsync).RequireRateLimiting(AuthRateLimits.AuthPolicy);
 
@@ -65,6 +64,26 @@ internal static partial class AccountPages
 
         group.MapExternalLogin();
     }
+
+    /// <summary>
+    /// The sign-in form. While password hashing is too busy to take another sign-in, it says so at once (503 with
+    /// <c>Retry-After</c>, the form still there for later) instead of letting the user type a password that would be
+    /// refused: in a login storm that spares the server the form post of every attempt it would turn away.
+    /// </summary>
+    private static RazorComponentResult<LoginPage> LoginPage(
+        string? returnUrl, IOptions<ConnTextOptions> host, IOptions<AccountsOptions> accounts, PasswordHashingGate hashing, HttpContext context)
+    {
+        if (hashing.BusyFor() is { } retryAfter)
+        {
+            var seconds = PasswordHashingBusyException.WholeSeconds(retryAfter);
+            context.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            return Login(host, accounts, SafeReturnUrl(returnUrl), username: null, Busy(seconds), StatusCodes.Status503ServiceUnavailable);
+        }
+
+        return Login(host, accounts, SafeReturnUrl(returnUrl), username: null, error: null);
+    }
+
+    private static string Busy(int seconds) => $"The server is busy signing other people in. Try again in {seconds} seconds.";
 
     private static async Task<IResult> LoginAsync(
         [FromForm] LoginForm form,
@@ -102,8 +121,7 @@ internal static partial class AccountPages
         {
             LogLoginFailed(logger, "password hashing busy", ip);
             context.Response.Headers.RetryAfter = busy.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            return Login(host, accounts, returnUrl, form.Username,
-                $"The server is busy signing other people in. Try again in {busy.RetryAfterSeconds} seconds.", StatusCodes.Status503ServiceUnavailable);
+            return Login(host, accounts, returnUrl, form.Username, Busy(busy.RetryAfterSeconds), StatusCodes.Status503ServiceUnavailable);
         }
     }
 
@@ -188,9 +206,7 @@ internal static partial class AccountPages
         catch (PasswordHashingBusyException busy)
         {
             context.Response.Headers.RetryAfter = busy.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            return Register(host, accounts, safeForm,
-                $"The server is busy signing other people in. Try again in {busy.RetryAfterSeconds} seconds.", null,
-                StatusCodes.Status503ServiceUnavailable);
+            return Register(host, accounts, safeForm, Busy(busy.RetryAfterSeconds), null, StatusCodes.Status503ServiceUnavailable);
         }
         if (outcome.Closed)
         {
