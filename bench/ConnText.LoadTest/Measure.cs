@@ -83,35 +83,8 @@ internal static class ProcessStats
     private const double TicksPerSecond = 100; // USER_HZ: 100 on every Linux build .NET runs on
 
     /// <summary>User + system CPU seconds so far, or NaN when the process is gone or not given.</summary>
-    public static double CpuSeconds(int? pid) => CpuSeconds(pid, withReapedChildren: false);
-
-    /// <summary>With <paramref name="withReapedChildren"/>, also the CPU of its children that have ended and were waited for.</summary>
-    private static double CpuSeconds(int? pid, bool withReapedChildren)
-    {
-        if (pid is null)
-        {
-            return double.NaN;
-        }
-
-        try
-        {
-            var stat = File.ReadAllText($"/proc/{pid}/stat");
-            // Fields after the command name "(…)", which may itself contain spaces.
-            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-            // fields[0] is field 3 (state): utime is field 14, stime field 15.
-            var utime = long.Parse(fields[11], CultureInfo.InvariantCulture);
-            var stime = long.Parse(fields[12], CultureInfo.InvariantCulture);
-            // cutime and cstime: fields 16 and 17.
-            var children = withReapedChildren
-                ? long.Parse(fields[13], CultureInfo.InvariantCulture) + long.Parse(fields[14], CultureInfo.InvariantCulture)
-                : 0;
-            return (utime + stime + children) / TicksPerSecond;
-        }
-        catch (IOException)
-        {
-            return double.NaN;
-        }
-    }
+    public static double CpuSeconds(int? pid) =>
+        pid is not null && Stat(pid.Value) is { } fields ? Ticks(fields, 11) + Ticks(fields, 12) : double.NaN;
 
     /// <summary>
     /// CPU seconds of a process and its children (PostgreSQL: the postmaster and its backends, each a process at
@@ -120,36 +93,44 @@ internal static class ProcessStats
     /// </summary>
     public static double TreeCpuSeconds(int? pid)
     {
-        if (pid is null)
+        if (pid is null || Stat(pid.Value) is not { } root)
         {
             return double.NaN;
         }
 
-        var total = CpuSeconds(pid, withReapedChildren: true);
+        // utime, stime, cutime, cstime: fields 14 to 17.
+        var total = Ticks(root, 11) + Ticks(root, 12) + Ticks(root, 13) + Ticks(root, 14);
         var parent = pid.Value.ToString(CultureInfo.InvariantCulture);
         foreach (var dir in Directory.EnumerateDirectories("/proc"))
         {
-            if (int.TryParse(Path.GetFileName(dir), CultureInfo.InvariantCulture, out var child) && child != pid && ParentOf(child) == parent)
+            if (int.TryParse(Path.GetFileName(dir), CultureInfo.InvariantCulture, out var child) && child != pid
+                && Stat(child) is { } fields && fields[1] == parent)
             {
-                total += CpuSeconds(child) is var seconds && double.IsNaN(seconds) ? 0 : seconds;
+                total += Ticks(fields, 11) + Ticks(fields, 12);
             }
         }
 
         return total;
     }
 
-    private static string? ParentOf(int pid)
+    /// <summary>
+    /// /proc/pid/stat from the field after the command name "(…)" on, which may itself contain spaces: [0] is field 3
+    /// (state), [1] the parent, [11] utime (field 14); null when the process is gone.
+    /// </summary>
+    private static string[]? Stat(int pid)
     {
         try
         {
             var stat = File.ReadAllText($"/proc/{pid}/stat");
-            return stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[1];
+            return stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
         }
         catch (IOException)
         {
             return null;
         }
     }
+
+    private static double Ticks(string[] fields, int index) => long.Parse(fields[index], CultureInfo.InvariantCulture) / TicksPerSecond;
 
     /// <summary>Resident set size in MiB (VmRSS), or NaN.</summary>
     public static double RssMiB(int? pid)

@@ -121,10 +121,21 @@ internal sealed class PasswordHashingGate : IDisposable
             return null;
         }
 
-        return EstimatedWait() > maxWait
-            || limiter.GetStatistics() is { CurrentAvailablePermits: 0 } statistics && statistics.CurrentQueuedCount >= QueueLimit
-                ? RetryAfter()
-                : null;
+        // A free turn never refuses; with none free, a full queue does, and so does the queue ahead at the recent pace
+        // of turns when it would keep the caller longer than the bound.
+        if (limiter.GetStatistics() is not { CurrentAvailablePermits: 0 } statistics)
+        {
+            return null;
+        }
+
+        double average;
+        lock (paceLock)
+        {
+            average = averageSeconds;
+        }
+
+        var wait = TimeSpan.FromSeconds(average * (statistics.CurrentQueuedCount + 1) / Concurrency);
+        return statistics.CurrentQueuedCount >= QueueLimit || wait > maxWait ? RetryAfter() : null;
     }
 
     /// <summary>Adds the time a hash of the current turn took (called by the hasher, inside <see cref="RunAsync{T}"/>).</summary>
@@ -142,20 +153,6 @@ internal sealed class PasswordHashingGate : IDisposable
             await work();
             return true;
         }, cancellationToken);
-
-    /// <summary>How long a caller arriving now would wait for a turn: zero when one is free, else the queue ahead at the recent pace.</summary>
-    private TimeSpan EstimatedWait()
-    {
-        if (limiter.GetStatistics() is not { CurrentAvailablePermits: 0 } statistics)
-        {
-            return TimeSpan.Zero;
-        }
-
-        lock (paceLock)
-        {
-            return TimeSpan.FromSeconds(averageSeconds * (statistics.CurrentQueuedCount + 1) / Concurrency);
-        }
-    }
 
     /// <summary>How long until a refused caller would likely get a turn: the queue ahead of it at the recent pace.</summary>
     public TimeSpan RetryAfter()

@@ -73,17 +73,18 @@ internal static partial class AccountPages
     private static RazorComponentResult<LoginPage> LoginPage(
         string? returnUrl, IOptions<ConnTextOptions> host, IOptions<AccountsOptions> accounts, PasswordHashingGate hashing, HttpContext context)
     {
-        if (hashing.BusyFor() is { } retryAfter)
-        {
-            var seconds = PasswordHashingBusyException.WholeSeconds(retryAfter);
-            context.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            return Login(host, accounts, SafeReturnUrl(returnUrl), username: null, Busy(seconds), StatusCodes.Status503ServiceUnavailable);
-        }
-
-        return Login(host, accounts, SafeReturnUrl(returnUrl), username: null, error: null);
+        return hashing.BusyFor() is { } retryAfter
+            ? Login(host, accounts, SafeReturnUrl(returnUrl), username: null, Busy(context, retryAfter), StatusCodes.Status503ServiceUnavailable)
+            : Login(host, accounts, SafeReturnUrl(returnUrl), username: null, error: null);
     }
 
-    private static string Busy(int seconds) => $"The server is busy signing other people in. Try again in {seconds} seconds.";
+    /// <summary>Sets <c>Retry-After</c> and returns the message a page shows when hashing is too busy.</summary>
+    private static string Busy(HttpContext context, TimeSpan retryAfter)
+    {
+        var seconds = PasswordHashingBusyException.WholeSeconds(retryAfter);
+        context.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return $"The server is busy signing other people in. Try again in {seconds} seconds.";
+    }
 
     private static async Task<IResult> LoginAsync(
         [FromForm] LoginForm form,
@@ -120,8 +121,7 @@ internal static partial class AccountPages
         catch (PasswordHashingBusyException busy)
         {
             LogLoginFailed(logger, "password hashing busy", ip);
-            context.Response.Headers.RetryAfter = busy.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            return Login(host, accounts, returnUrl, form.Username, Busy(busy.RetryAfterSeconds), StatusCodes.Status503ServiceUnavailable);
+            return Login(host, accounts, returnUrl, form.Username, Busy(context, busy.RetryAfter), StatusCodes.Status503ServiceUnavailable);
         }
     }
 
@@ -205,8 +205,7 @@ internal static partial class AccountPages
         }
         catch (PasswordHashingBusyException busy)
         {
-            context.Response.Headers.RetryAfter = busy.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            return Register(host, accounts, safeForm, Busy(busy.RetryAfterSeconds), null, StatusCodes.Status503ServiceUnavailable);
+            return Register(host, accounts, safeForm, Busy(context, busy.RetryAfter), null, StatusCodes.Status503ServiceUnavailable);
         }
         if (outcome.Closed)
         {
