@@ -12,6 +12,9 @@
 #                         [--baselines node,aspnet-ws,signalr|none] [--postgres] [--skip-sqlite] (fan-out on PostgreSQL only, for A/B runs)
 #                         [--idle-connections 19000] [--idle-gcdump] [--out DIR] [--update-docs]
 #                         [--server-env 'VAR=value VAR2=value'] (environment of the ConnText server only, for A/B runs)
+#                         [--gc-metrics] (fan-out and storm: the ConnText server serves its Prometheus metrics and
+#                         each step also reports its garbage collections, pause time and allocation; the generator's
+#                         own GC pause is always reported)
 #                         [--rest-users 1000] [--rest-rates 20,50,100] [--login-rates 2,5,10]
 #                         [--storm-connections 2000] [--storm-chat-rates 20] [--storm-rate 20] [--cold-storm]
 #                         [--storm-rounds 8] [--storm-process separate|same] (steps without and with the storm alternate that many times; the ratio is
@@ -32,7 +35,7 @@ root=$(pwd)
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
 scenario=all connections=10000 room_size=100 rates=10,25,50,100,200 duration=20 warmup="" protocol=json hub_client=signalr
-baselines=node,aspnet-ws,signalr postgres=0 skip_sqlite=0 idle_connections=19000 idle_gcdump=0 out="" update_docs=0 server_env=""
+baselines=node,aspnet-ws,signalr postgres=0 skip_sqlite=0 idle_connections=19000 idle_gcdump=0 out="" update_docs=0 server_env="" gc_metrics=0
 rest_users=1000 rest_rates=20,50,100 login_rates=2,5,10 storm_connections=2000 storm_chat_rates=20 storm_rate=20 storm_warmup=true storm_rounds=8 storm_process=same
 while [ $# -gt 0 ]; do
   case $1 in
@@ -50,6 +53,7 @@ while [ $# -gt 0 ]; do
     --idle-connections) idle_connections=$2; shift 2 ;;
     --idle-gcdump) idle_gcdump=1; shift ;;
     --server-env) server_env=$2; shift 2 ;;
+    --gc-metrics) gc_metrics=1; shift ;;
     --out) out=$2; shift 2 ;;
     --update-docs) update_docs=1; shift ;;
     --rest-users) rest_users=$2; shift 2 ;;
@@ -139,8 +143,8 @@ loadtest() { dotnet "$tmp/loadtest/ConnText.LoadTest.dll" "$@"; }
   echo "open_files_limit=$(ulimit -n)"
   case $scenario in
     rest) echo "command=bench/run-hub.sh --scenario rest --rest-users $rest_users --rest-rates $rest_rates --login-rates $login_rates --duration $duration$([ -n "$warmup_given" ] && echo " --warmup $warmup_given")$([ $postgres -eq 1 ] && echo ' --postgres')$([ -n "$server_env" ] && echo " --server-env '$server_env'")" ;;
-    storm) echo "command=bench/run-hub.sh --scenario storm --storm-connections $storm_connections --room-size $room_size --storm-chat-rates $storm_chat_rates --storm-rate $storm_rate --storm-rounds $storm_rounds --storm-process $storm_process$([ $storm_warmup = false ] && echo ' --cold-storm') --duration $duration$([ -n "$warmup_given" ] && echo " --warmup $warmup_given") --protocol $protocol --hub-client $hub_client$([ $postgres -eq 1 ] && echo ' --postgres')$([ $skip_sqlite -eq 1 ] && echo ' --skip-sqlite')$([ -n "$server_env" ] && echo " --server-env '$server_env'")" ;;
-    *) echo "command=bench/run-hub.sh --scenario $scenario --connections $connections --room-size $room_size --rates $rates --duration $duration$([ -n "$warmup_given" ] && echo " --warmup $warmup_given") --protocol $protocol --hub-client $hub_client --baselines $baselines --idle-connections $idle_connections$([ $postgres -eq 1 ] && echo ' --postgres')$([ $skip_sqlite -eq 1 ] && echo ' --skip-sqlite')$([ -n "$server_env" ] && echo " --server-env '$server_env'")" ;;
+    storm) echo "command=bench/run-hub.sh --scenario storm --storm-connections $storm_connections --room-size $room_size --storm-chat-rates $storm_chat_rates --storm-rate $storm_rate --storm-rounds $storm_rounds --storm-process $storm_process$([ $storm_warmup = false ] && echo ' --cold-storm') --duration $duration$([ -n "$warmup_given" ] && echo " --warmup $warmup_given") --protocol $protocol --hub-client $hub_client$([ $postgres -eq 1 ] && echo ' --postgres')$([ $skip_sqlite -eq 1 ] && echo ' --skip-sqlite')$([ $gc_metrics -eq 1 ] && echo ' --gc-metrics')$([ -n "$server_env" ] && echo " --server-env '$server_env'")" ;;
+    *) echo "command=bench/run-hub.sh --scenario $scenario --connections $connections --room-size $room_size --rates $rates --duration $duration$([ -n "$warmup_given" ] && echo " --warmup $warmup_given") --protocol $protocol --hub-client $hub_client --baselines $baselines --idle-connections $idle_connections$([ $postgres -eq 1 ] && echo ' --postgres')$([ $skip_sqlite -eq 1 ] && echo ' --skip-sqlite')$([ $gc_metrics -eq 1 ] && echo ' --gc-metrics')$([ -n "$server_env" ] && echo " --server-env '$server_env'")" ;;
   esac
 } | tee "$out/machine-$scenario.txt"
 
@@ -155,6 +159,7 @@ start_conntext() {
   # (ConnText:RateLimits) would otherwise turn the login scenarios into a rate-limiter benchmark.
   local settings=("--ConnText:DataDirectory=$data" "--ConnText:Database:Provider=$provider"
     "--ConnText:RateLimits:AuthPerIpPerMinute=100000" "--ConnText:RateLimits:LoginPerAccountPerMinute=10000")
+  [ "$gc_metrics" -eq 1 ] && settings+=("--ConnText:Telemetry:PrometheusEnabled=true")
   if [ "$provider" = Postgres ]; then
     export ConnectionStrings__Default="$cs"
   else
@@ -221,12 +226,16 @@ label_suffix=""
 # database_pid: PostgreSQL's postmaster while it runs (the generator adds its and its backends' CPU to each step).
 database_pid() { [ -n "$pg_data" ] && [ -f "$pg_data/postmaster.pid" ] && head -n1 "$pg_data/postmaster.pid" || echo 0; }
 
+# server_metrics <port>: the generator's option that reads the ConnText server's GC metrics, with --gc-metrics.
+server_metrics() { [ "$gc_metrics" -eq 1 ] && echo "--server-metrics http://127.0.0.1:$1/metrics" || true; }
+
 fanout() { # fanout <target> <port> <pid> <label> <json name> [<database pid>]
-  local suffix=""
+  local suffix="" metrics=()
   [ "$1" = ws ] || suffix=$label_suffix
+  [ "$1" = conntext ] && read -r -a metrics <<<"$(server_metrics "$2")"
   loadtest fanout --target "$1" --urls "http://127.0.0.1:$2" --tokens "$tokens" --connections "$connections" \
     --room-size "$room_size" --rates "$rates" --duration "$duration" --warmup "$fanout_warmup" --protocol "$protocol" \
-    --hub-client "$hub_client" --server-pid "$3" --database-pid "${6:-0}" --label "$4$suffix" --json "$out/$5.json" | tee "$out/$5.md"
+    --hub-client "$hub_client" --server-pid "$3" --database-pid "${6:-0}" "${metrics[@]}" --label "$4$suffix" --json "$out/$5.json" | tee "$out/$5.md"
 }
 
 # ---------------------------------------------------------------- fan-out
@@ -366,12 +375,13 @@ if [ "$scenario" = storm ]; then
     fi
     db_pid=0
     [ "$provider" = Postgres ] && db_pid=$(database_pid)
+    read -r -a metrics <<<"$(server_metrics "$server_port")"
     # The generator's sign-ins (a new HTTP client each) bring full collections, which its non-concurrent GC made
     # blocking: 18-20 ms pauses in the process that timestamps chat deliveries, in the storm steps only
     # (docs/performance.md, Login storm). Background collection for this scenario keeps them out of the measurement.
     DOTNET_gcConcurrent=1 loadtest fanout --target conntext --urls "http://127.0.0.1:$server_port" --tokens "$tokens" --connections "$storm_connections" \
       --room-size "$room_size" --rates "$storm_chat_rates" --duration "$duration" --warmup "$warmup" --protocol "$protocol" \
-      --hub-client "$hub_client" --server-pid "$server_pid" --database-pid "$db_pid" --label "ConnText ($provider), login storm$label_suffix" --storm-rate "$storm_rate" --storm-rounds "$storm_rounds" --storm-process "$storm_process" --storm-warmup "$storm_warmup" --json "$out/storm-$provider.json" \
+      --hub-client "$hub_client" --server-pid "$server_pid" --database-pid "$db_pid" "${metrics[@]}" --label "ConnText ($provider), login storm$label_suffix" --storm-rate "$storm_rate" --storm-rounds "$storm_rounds" --storm-process "$storm_process" --storm-warmup "$storm_warmup" --json "$out/storm-$provider.json" \
       | tee -a "$out/storm.md"
     echo "Load average after: $(cut -d' ' -f1-3 /proc/loadavg)." | tee -a "$out/storm.md"
     echo | tee -a "$out/storm.md"

@@ -62,6 +62,9 @@ internal static class Usage
                 protocol over a plain ClientWebSocket, as lean on the generator's side as the ws client)
                 --server-pid <pid> --label <name> --json out.json --max-inflight 2000 --connect-concurrency 200
                 --database-pid <pid> (PostgreSQL's postmaster: its and its backends' CPU in a column of its own)
+                --server-metrics http://127.0.0.1:5180/metrics (the server's Prometheus endpoint: its garbage
+                collections, pause time and allocation per step, in columns of their own; the generator's own GC
+                pause per second is always reported)
                 Every connection's room is given by the tokens file (line i, rooms of room-size consecutive lines).
                 ws: a baseline relay speaking relay.js's protocol (Node.js, bench/baselines/ws-relay, or Kestrel's,
                 bench/baselines/aspnet-relay at /); signalr: the bare SignalR hub of bench/baselines/aspnet-relay.

@@ -30,6 +30,7 @@ internal static class FanOut
             ConnectConcurrency: options.Int("connect-concurrency", 200),
             ServerPid: options.Int("server-pid", 0) is var pid and > 0 ? pid : null,
             DatabasePid: options.Int("database-pid", 0) is var databasePid and > 0 ? databasePid : null,
+            ServerMetrics: options.String("server-metrics", "") is { Length: > 0 } metrics ? new Uri(metrics) : null,
             Label: options.String("label", options.String("target", "conntext")),
             StormRate: options.Double("storm-rate", 0),
             StormPassword: options.String("password", Seeder.Password),
@@ -77,10 +78,13 @@ internal static class FanOut
         table.AppendLine(c, $"{report.Label}: {report.Connected}/{report.Connections} connections in rooms of {report.RoomSize}, {report.Payload}-char messages, {report.Protocol}");
         var storm = report.Steps.Any(s => s.Storm is not null);
         var database = report.Steps.Any(s => s.DatabaseCpuPercent is not null);
+        var gc = report.Steps.Any(s => s.ServerGc is not null);
         table.AppendLine("| offered msg/s | sent msg/s | delivered/s | reach | p50 ms | p99 ms | p99.9 ms | max ms | send errors | server CPU % | generator CPU % | server CPU µs per delivery | server RSS MiB |"
             + (database ? " PostgreSQL CPU % |" : "")
+            + (gc ? " server GCs/s | server GC pause ms/s | server ms per GC | server allocated MB/s |" : "")
+            + " generator GC pause ms/s |"
             + (storm ? " login storm /s | logins ok | logins busy (503) | logins failed | login p50 ms | login p99 ms |" : ""));
-        table.AppendLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|" + (database ? "---:|" : "") + (storm ? "---:|---:|---:|---:|---:|---:|" : ""));
+        table.AppendLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|" + (database ? "---:|" : "") + (gc ? "---:|---:|---:|---:|" : "") + "---:|" + (storm ? "---:|---:|---:|---:|---:|---:|" : ""));
         foreach (var s in report.Steps)
         {
             table.Append(c, $"| {s.OfferedPerSecond:0} | {s.SentPerSecond:0} | {s.DeliveredPerSecond:0} | {s.Reach:0.0000} | {s.P50Ms:0.0} | {s.P99Ms:0.0} | {s.P999Ms:0.0} | {s.MaxMs:0.0} | {s.SendErrors + s.Skipped} | {s.ServerCpuPercent:0} | {s.GeneratorCpuPercent:0} | {CpuPerDelivery(s)} | {s.ServerRssMiB:0} |");
@@ -88,6 +92,15 @@ internal static class FanOut
             {
                 table.Append(c, $" {s.DatabaseCpuPercent:0} |");
             }
+
+            if (gc)
+            {
+                table.Append(s.ServerGc is { } g
+                    ? string.Create(c, $" {g.CollectionsPerSecond:0.00} | {g.PauseMsPerSecond:0.0} | {g.PauseMsPerCollection:0.#} | {g.AllocatedMBPerSecond:0.0} |")
+                    : " | | | |");
+            }
+
+            table.Append(c, $" {s.GeneratorGc?.PauseMsPerSecond:0.0} |");
 
             if (storm)
             {
@@ -108,6 +121,10 @@ internal static class FanOut
                 ? string.Create(c, $", PostgreSQL {quiet.Average(s => s.DatabaseCpuPercent ?? 0):0} / {stormy.Average(s => s.DatabaseCpuPercent ?? 0):0} %")
                 : "";
             table.AppendLine(c, $"- CPU per step without / with the storm, mean: server {quiet.Average(s => s.ServerCpuPercent):0} / {stormy.Average(s => s.ServerCpuPercent):0} %, generator {quiet.Average(s => s.GeneratorCpuPercent):0} / {stormy.Average(s => s.GeneratorCpuPercent):0} %{postgres}");
+            var serverGc = gc
+                ? string.Create(c, $"server {quiet.Average(s => s.ServerGc?.PauseMsPerSecond ?? 0):0.0} / {stormy.Average(s => s.ServerGc?.PauseMsPerSecond ?? 0):0.0} ms per s, ")
+                : "";
+            table.AppendLine(c, $"- GC pause per step without / with the storm, mean: {serverGc}generator {quiet.Average(s => s.GeneratorGc?.PauseMsPerSecond ?? 0):0.0} / {stormy.Average(s => s.GeneratorGc?.PauseMsPerSecond ?? 0):0.0} ms per s");
         }
 
         foreach (var s in report.StormComparisons ?? [])
@@ -135,7 +152,7 @@ internal static class FanOut
 internal sealed record FanOutRun(
     string Target, string Protocol, string HubClient, IReadOnlyList<Uri> Urls, int Connections, int RoomSize, IReadOnlyList<double> Rates,
     TimeSpan Duration, TimeSpan Warmup, int Payload, int MaxInflight, int ConnectConcurrency, int? ServerPid, int? DatabasePid,
-    string Label, double StormRate, string StormPassword, bool WarmStorm, int StormRounds, bool StormProcess, string Tokens)
+    Uri? ServerMetrics, string Label, double StormRate, string StormPassword, bool WarmStorm, int StormRounds, bool StormProcess, string Tokens)
 {
     /// <summary>
     /// The steps: each rate once, or (with a login storm) <see cref="StormRounds"/> times a step without and a step
@@ -151,7 +168,7 @@ internal sealed record StepResult(
     double OfferedPerSecond, double SentPerSecond, long Sent, long Skipped, long SendErrors, long Expected, long Delivered,
     double DeliveredPerSecond, double Reach, double P50Ms, double P99Ms, double P999Ms, double MaxMs,
     double ServerCpuPercent, double GeneratorCpuPercent, double ServerRssMiB, int ConnectedAtEnd, double Seconds,
-    StormResult? Storm = null, double? DatabaseCpuPercent = null);
+    StormResult? Storm = null, double? DatabaseCpuPercent = null, GcRates? ServerGc = null, GcRates? GeneratorGc = null);
 
 /// <summary>
 /// Chat delivery at one rate without and with a login storm: p99 over all deliveries of the steps of each kind (their
@@ -257,6 +274,12 @@ internal sealed class FanOutSession(FanOutRun run, IReadOnlyList<Seat> seats) : 
         var rooms = Enumerable.Range(0, seats.Count).Where(i => clients[i] is not null)
             .GroupBy(i => seats[i].RoomId).Select(g => (Room: g.Key, Members: g.ToArray())).ToArray();
         await using var logins = run.StormRate > 0 ? LoginStorms.Create(run.StormProcess, run.Urls[0], run.Tokens, run.StormPassword, seats) : null;
+        using var metrics = run.ServerMetrics is { } metricsUrl ? new ServerMetrics(metricsUrl) : null;
+        if (metrics is not null && await metrics.ReadAsync(cancellationToken) is null)
+        {
+            await Console.Error.WriteLineAsync($"{run.ServerMetrics} gave no garbage-collection metrics: the GC columns stay empty");
+        }
+
         if (run.Warmup > TimeSpan.Zero)
         {
             // With a storm planned, the warm-up signs in at the storm's rate too: the measured steps then compare a
@@ -281,6 +304,8 @@ internal sealed class FanOutSession(FanOutRun run, IReadOnlyList<Seat> seats) : 
             var serverCpu = ProcessStats.CpuSeconds(run.ServerPid);
             var databaseCpu = ProcessStats.TreeCpuSeconds(run.DatabasePid);
             var ownCpu = GeneratorCpuSeconds(logins);
+            var serverGc = metrics is null ? null : await metrics.ReadAsync(cancellationToken);
+            var ownGc = GcTotals.Own();
             var clock = Stopwatch.StartNew();
             var stormStep = storm ? logins!.RunAsync(run.StormRate, run.Duration, cancellationToken) : null;
             await SendAsync(step, rate, run.Duration, rooms, cancellationToken);
@@ -288,6 +313,8 @@ internal sealed class FanOutSession(FanOutRun run, IReadOnlyList<Seat> seats) : 
             var serverCpuPercent = (ProcessStats.CpuSeconds(run.ServerPid) - serverCpu) / seconds * 100;
             var ownCpuPercent = (GeneratorCpuSeconds(logins) - ownCpu) / seconds * 100;
             var databaseCpuPercent = (ProcessStats.TreeCpuSeconds(run.DatabasePid) - databaseCpu) / seconds * 100;
+            var ownGcRates = GcTotals.Between(ownGc, GcTotals.Own(), seconds);
+            var serverGcRates = metrics is null ? null : GcTotals.Between(serverGc, await metrics.ReadAsync(cancellationToken), seconds);
             await DrainAsync(step, cancellationToken);
             var stormResult = stormStep is null ? null : await stormStep;
 
@@ -299,7 +326,8 @@ internal sealed class FanOutSession(FanOutRun run, IReadOnlyList<Seat> seats) : 
                 expected, delivered, Math.Round(delivered / seconds), expected == 0 ? 0 : Math.Round((double)delivered / expected, 5),
                 counters.Latency.Percentile(0.50), counters.Latency.Percentile(0.99), counters.Latency.Percentile(0.999), counters.Latency.Max(),
                 Math.Round(serverCpuPercent), Math.Round(ownCpuPercent), Math.Round(ProcessStats.RssMiB(run.ServerPid)), Connected,
-                Math.Round(seconds, 2), stormResult, double.IsNaN(databaseCpuPercent) ? null : Math.Round(databaseCpuPercent)));
+                Math.Round(seconds, 2), stormResult, double.IsNaN(databaseCpuPercent) ? null : Math.Round(databaseCpuPercent),
+                serverGcRates, ownGcRates));
         }
 
         return results;

@@ -158,3 +158,82 @@ internal static class ProcessStats
         return double.NaN;
     }
 }
+
+/// <summary>A process's garbage collections since it started: count, time paused, bytes allocated.</summary>
+internal readonly record struct GcTotals(double Collections, double PauseSeconds, double AllocatedBytes)
+{
+    /// <summary>This process's own (the load generator's), from the runtime.</summary>
+    public static GcTotals Own() =>
+        new(GC.CollectionCount(0), GC.GetTotalPauseDuration().TotalSeconds, GC.GetTotalAllocatedBytes());
+
+    /// <summary>What happened between two readings, per second; null when either reading is missing.</summary>
+    public static GcRates? Between(GcTotals? from, GcTotals? to, double seconds) =>
+        from is { } a && to is { } b && seconds > 0
+            ? new GcRates(
+                Math.Round((b.Collections - a.Collections) / seconds, 3),
+                Math.Round((b.PauseSeconds - a.PauseSeconds) * 1000 / seconds, 1),
+                Math.Round((b.AllocatedBytes - a.AllocatedBytes) / 1e6 / seconds, 1),
+                b.Collections > a.Collections ? Math.Round((b.PauseSeconds - a.PauseSeconds) * 1000 / (b.Collections - a.Collections), 1) : null)
+            : null;
+}
+
+/// <summary>Garbage collection over a step: collections per second, ms paused per second, MB allocated per second, ms per pause.</summary>
+internal sealed record GcRates(double CollectionsPerSecond, double PauseMsPerSecond, double AllocatedMBPerSecond, double? PauseMsPerCollection);
+
+/// <summary>
+/// The server's garbage-collection totals from its Prometheus endpoint (<c>ConnText:Telemetry:PrometheusEnabled</c>): the
+/// .NET runtime's own metrics (the <c>System.Runtime</c> meter, .NET 9 on), as an operator scraping the server sees them.
+/// </summary>
+internal sealed class ServerMetrics(Uri url) : IDisposable
+{
+    private readonly HttpClient http = new() { Timeout = TimeSpan.FromSeconds(5) };
+
+    /// <summary>The totals now, or null when the endpoint does not answer or lacks the runtime's metrics.</summary>
+    public async Task<GcTotals?> ReadAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            return Parse(await http.GetStringAsync(url, cancellationToken));
+        }
+        catch (HttpRequestException)
+        {
+            return null;
+        }
+        catch (TaskCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// Sums each metric over its labels (collections come one series per generation collected) from Prometheus text:
+    /// <c>dotnet_gc_collections_total</c>, <c>dotnet_gc_pause_time_seconds_total</c>,
+    /// <c>dotnet_gc_heap_total_allocated_bytes_total</c>.
+    /// </summary>
+    public static GcTotals? Parse(string text)
+    {
+        string[] names = ["dotnet_gc_collections_total", "dotnet_gc_pause_time_seconds_total", "dotnet_gc_heap_total_allocated_bytes_total"];
+        var totals = new double?[names.Length];
+        foreach (var line in text.Split('\n'))
+        {
+            var end = line.IndexOfAny([' ', '{']);
+            var index = line.Length == 0 || line[0] == '#' || end <= 0 ? -1 : Array.IndexOf(names, line[..end]);
+            if (index < 0)
+            {
+                continue;
+            }
+
+            // "name{labels} value [timestamp]": the value follows the labels (whose values may hold spaces).
+            var afterLabels = line.LastIndexOf('}') is var brace and >= 0 ? brace + 1 : end;
+            var fields = line[afterLabels..].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            if (fields.Length > 0 && double.TryParse(fields[0], NumberStyles.Float, CultureInfo.InvariantCulture, out var value))
+            {
+                totals[index] = (totals[index] ?? 0) + value;
+            }
+        }
+
+        return totals is [{ } collections, { } pause, { } allocated] ? new GcTotals(collections, pause, allocated) : null;
+    }
+
+    public void Dispose() => http.Dispose();
+}
