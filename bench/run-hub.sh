@@ -15,6 +15,8 @@
 #                         [--gc-metrics] (fan-out and storm: the ConnText server serves its Prometheus metrics and
 #                         each step also reports its garbage collections, pause time and allocation; the generator's
 #                         own GC pause is always reported)
+#                         [--pg-statements] (fan-out with --postgres: PostgreSQL loads pg_stat_statements; its top
+#                         statements from the first hub connect to the end of the steps go to DIR/pg-statements.txt)
 #                         [--rest-users 1000] [--rest-rates 20,50,100] [--login-rates 2,5,10]
 #                         [--storm-connections 2000] [--storm-chat-rates 20] [--storm-rate 20] [--cold-storm]
 #                         [--storm-rounds 8] [--storm-process separate|same] (steps without and with the storm alternate that many times; the ratio is
@@ -35,7 +37,7 @@ root=$(pwd)
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
 scenario=all connections=10000 room_size=100 rates=10,25,50,100,200 duration=20 warmup="" protocol=json hub_client=signalr
-baselines=node,aspnet-ws,signalr postgres=0 skip_sqlite=0 idle_connections=19000 idle_gcdump=0 out="" update_docs=0 server_env="" gc_metrics=0
+baselines=node,aspnet-ws,signalr postgres=0 skip_sqlite=0 idle_connections=19000 idle_gcdump=0 out="" update_docs=0 server_env="" gc_metrics=0 pg_statements=0
 rest_users=1000 rest_rates=20,50,100 login_rates=2,5,10 storm_connections=2000 storm_chat_rates=20 storm_rate=20 storm_warmup=true storm_rounds=8 storm_process=same
 while [ $# -gt 0 ]; do
   case $1 in
@@ -54,6 +56,7 @@ while [ $# -gt 0 ]; do
     --idle-gcdump) idle_gcdump=1; shift ;;
     --server-env) server_env=$2; shift 2 ;;
     --gc-metrics) gc_metrics=1; shift ;;
+    --pg-statements) pg_statements=1; shift ;;
     --out) out=$2; shift 2 ;;
     --update-docs) update_docs=1; shift ;;
     --rest-users) rest_users=$2; shift 2 ;;
@@ -71,6 +74,9 @@ done
 warmup_given=$warmup
 fanout_warmup=${warmup:-20}
 warmup=${warmup:-5}
+if [ "$pg_statements" -eq 1 ] && [ "$postgres" -eq 0 ]; then
+  echo "--pg-statements needs --postgres" >&2; exit 2
+fi
 if [ "$skip_sqlite" -eq 1 ] && [ "$postgres" -eq 0 ]; then
   echo "--skip-sqlite needs --postgres (the fan-out would run no ConnText at all)" >&2; exit 2
 fi
@@ -82,7 +88,7 @@ out=$(cd "$out" && pwd)
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/conntext-bench.XXXXXX")
 chmod 755 "$tmp"
 pids=()
-pg_data="" pg_bin=""
+pg_data="" pg_bin="" pg_port=""
 as_pg() {
   if [ "$(id -u)" -eq 0 ]; then (cd "$tmp" && runuser -u postgres -- "$@"); else "$@"; fi
 }
@@ -144,7 +150,7 @@ loadtest() { dotnet "$tmp/loadtest/ConnText.LoadTest.dll" "$@"; }
   case $scenario in
     rest) echo "command=bench/run-hub.sh --scenario rest --rest-users $rest_users --rest-rates $rest_rates --login-rates $login_rates --duration $duration$([ -n "$warmup_given" ] && echo " --warmup $warmup_given")$([ $postgres -eq 1 ] && echo ' --postgres')$([ -n "$server_env" ] && echo " --server-env '$server_env'")" ;;
     storm) echo "command=bench/run-hub.sh --scenario storm --storm-connections $storm_connections --room-size $room_size --storm-chat-rates $storm_chat_rates --storm-rate $storm_rate --storm-rounds $storm_rounds --storm-process $storm_process$([ $storm_warmup = false ] && echo ' --cold-storm') --duration $duration$([ -n "$warmup_given" ] && echo " --warmup $warmup_given") --protocol $protocol --hub-client $hub_client$([ $postgres -eq 1 ] && echo ' --postgres')$([ $skip_sqlite -eq 1 ] && echo ' --skip-sqlite')$([ $gc_metrics -eq 1 ] && echo ' --gc-metrics')$([ -n "$server_env" ] && echo " --server-env '$server_env'")" ;;
-    *) echo "command=bench/run-hub.sh --scenario $scenario --connections $connections --room-size $room_size --rates $rates --duration $duration$([ -n "$warmup_given" ] && echo " --warmup $warmup_given") --protocol $protocol --hub-client $hub_client --baselines $baselines --idle-connections $idle_connections$([ $postgres -eq 1 ] && echo ' --postgres')$([ $skip_sqlite -eq 1 ] && echo ' --skip-sqlite')$([ $gc_metrics -eq 1 ] && echo ' --gc-metrics')$([ -n "$server_env" ] && echo " --server-env '$server_env'")" ;;
+    *) echo "command=bench/run-hub.sh --scenario $scenario --connections $connections --room-size $room_size --rates $rates --duration $duration$([ -n "$warmup_given" ] && echo " --warmup $warmup_given") --protocol $protocol --hub-client $hub_client --baselines $baselines --idle-connections $idle_connections$([ $postgres -eq 1 ] && echo ' --postgres')$([ $skip_sqlite -eq 1 ] && echo ' --skip-sqlite')$([ $gc_metrics -eq 1 ] && echo ' --gc-metrics')$([ $pg_statements -eq 1 ] && echo ' --pg-statements')$([ -n "$server_env" ] && echo " --server-env '$server_env'")" ;;
   esac
 } | tee "$out/machine-$scenario.txt"
 
@@ -207,6 +213,7 @@ synchronous_commit = off
 full_page_writes = off
 max_connections = 300
 CONF
+  [ "$pg_statements" -eq 1 ] && printf "shared_preload_libraries = 'pg_stat_statements'\npg_stat_statements.track = all\n" >>"$pg_data/postgresql.conf"
   local port attempt
   # A free port can be taken between the check and PostgreSQL's bind (the fan-out before leaves thousands of closed
   # loopback connections behind): up to three ports, then the log.
@@ -218,8 +225,12 @@ CONF
     [ "$attempt" -lt 3 ] || exit 1
   done
   pg_cs="Host=127.0.0.1;Port=$port;Username=postgres;Password=$pw;Database=conntext_bench"
+  pg_port=$port
   echo "PostgreSQL on 127.0.0.1:$port"
 }
+
+# pg_sql <psql arguments>: the benchmark's PostgreSQL as its superuser.
+pg_sql() { PGPASSWORD=$(cat "$tmp/pg/pwfile") "$pg_bin/psql" -X -q -h 127.0.0.1 -p "$pg_port" -U postgres -d conntext_bench "$@"; }
 
 label_suffix=""
 [ "$hub_client" = raw ] && label_suffix=" [raw hub client]"
@@ -251,7 +262,15 @@ if [ "$scenario" = all ] || [ "$scenario" = fanout ]; then
     echo "== Fan-out: ConnText on PostgreSQL"
     start_postgres
     start_conntext fanout-postgres "$connections" Postgres "$pg_cs"
+    # With --pg-statements: counted from here (after seeding), through the connects, the warm-up and every step.
+    [ "$pg_statements" -eq 1 ] && pg_sql -c "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" -c "SELECT pg_stat_statements_reset()" >/dev/null
     fanout conntext "$server_port" "$server_pid" "ConnText (PostgreSQL)" fanout-2-conntext-postgres "$(database_pid)"
+    if [ "$pg_statements" -eq 1 ]; then
+      pg_sql -c "SELECT calls, round(total_exec_time::numeric) AS total_ms, round(mean_exec_time::numeric, 3) AS mean_ms, rows,
+        left(regexp_replace(query, '\s+', ' ', 'g'), 240) AS query FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 20" \
+        >"$out/pg-statements.txt"
+      echo "PostgreSQL's top statements (execution wall time, lock waits included): $out/pg-statements.txt"
+    fi
     stop_server
   fi
 
