@@ -1,0 +1,5 @@
+\set c random(1, 100)
+BEGIN;
+UPDATE conv SET seq = seq + 1, last = now() WHERE id = :c RETURNING seq;
+INSERT INTO msg_fk (conv_id, seq, body) VALUES (:c, 1, 'x');
+COMMIT;
