@@ -270,7 +270,7 @@ if [ "$scenario" = all ] || [ "$scenario" = fanout ]; then
         left(regexp_replace(query, '\s+', ' ', 'g'), 240) AS query FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 20" \
         -c "SELECT relname, n_tup_ins, n_tup_upd, n_tup_hot_upd, n_live_tup, n_dead_tup, autovacuum_count FROM pg_stat_user_tables
         WHERE n_tup_ins + n_tup_upd > 0 ORDER BY n_tup_ins + n_tup_upd DESC LIMIT 8" >"$out/pg-statements.txt"
-      echo "PostgreSQL's top statements (execution wall time, lock waits included): $out/pg-statements.txt"
+      echo "PostgreSQL's top statements (execution wall time, waits for a core included): $out/pg-statements.txt"
     fi
     stop_server
   fi

@@ -4,8 +4,8 @@ namespace ConnText.Server.Hosting;
 /// Sizes .NET's shared byte-array pool for hub fan-out (ADR 0024). SignalR writes every delivery into its
 /// connection's pipe, which rents a 4 KiB segment from <c>ArrayPool&lt;byte&gt;.Shared</c> and returns it once the
 /// WebSocket has sent it. One message to a room of 100 rents 100 segments at once; the pool keeps only 32 arrays of a
-/// size per core, so most segments were new arrays that became garbage on return: 60 % of all the server allocated
-/// in a fan-out, and a garbage collection pausing every delivery about once a second.
+/// size per core, so most segments were new arrays that became garbage on return: 62 % of what the server allocated
+/// in a fan-out step (measured per step: 62–66 MB/s at 300 msg/s with .NET's default size, 23 MB/s with this one).
 /// </summary>
 internal static class SharedBufferPool
 {
