@@ -35,6 +35,9 @@ internal static partial class Mentions
     [GeneratedRegex(@"(?<![A-Za-z0-9._-])@([A-Za-z0-9][A-Za-z0-9._-]{0,31})", RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 100)]
     private static partial Regex MentionPattern();
 
+    /// <summary>Whether the text has anything that reads as <c>@username</c> (false: it mentions nobody, no look-up needed).</summary>
+    public static bool MayMention(string text) => MentionPattern().IsMatch(text);
+
     private static async Task<List<Guid>> ResolveAsync(ConnTextDbContext db, Guid conversationId, string text, CancellationToken cancellationToken)
     {
         var names = MentionPattern().Matches(text)

@@ -117,88 +117,103 @@ internal static class MessagesEndpoints
 
         var clientMessageId = request.ClientMessageId!.Value;
         var now = time.GetUtcNow();
-        // The common case (a member's new message) is four round trips: the sequence, one look-up of membership and
-        // of an earlier send with this clientMessageId, the inserts and the commit. Everything else rolls back.
         SendRefusal refusal = default;
         string? refusalDetail = null;
         var retried = false;
         Message? created = null;
         Message? stored = null;
-        try
+        if (PostgresSend.Applies(db, attachmentIds.Count, request.ReplyToMessageId, text))
         {
-            await Sequencer.InTransactionAsync(db, async ct =>
+            // The common case on PostgreSQL: one round trip (ADR 0025).
+            (var outcome, created) = await PostgresSend.StoreAsync(db, conversationId, me, clientMessageId, text!, now, cancellationToken);
+            refusal = outcome switch
             {
-                refusal = default;
-                refusalDetail = null;
-                retried = false;
-                created = null;
-                var sequence = await Sequencer.NextAsync(db, conversationId, now, ct);
-                // After the sequence (so under the conversation's lock, and read after a concurrent removal committed):
-                // a member removed meanwhile is refused, and a concurrent retry that committed meanwhile is seen.
-                var check = sequence is null ? null : await CheckSend.For(db)(db, conversationId, me, clientMessageId, ct);
-                if (check is null)
-                {
-                    refusal = SendRefusal.NotFound;
-                }
-                else if (check.AlreadySent)
-                {
-                    // A retry of a stored message: answered with it, whatever has changed since (its files are attached now).
-                    retried = true;
-                }
-                else if (check.Kind == ConversationKinds.PeerToPeer)
-                {
-                    // The point of the mode: the server never holds such a message, not even by a client's mistake.
-                    refusal = SendRefusal.PeerToPeer;
-                }
-                else if (attachmentIds.Count > 0 && await Attachments.CheckAsync(db, me, attachmentIds, ct) is { } attachmentError)
-                {
-                    (refusal, refusalDetail) = (SendRefusal.Attachments, attachmentError);
-                }
-                else if (request.ReplyToMessageId is { } replyTo
-                         && !await db.Messages.AnyAsync(m => m.Id == replyTo && m.ConversationId == conversationId, ct))
-                {
-                    refusal = SendRefusal.ReplyTo;
-                }
-
-                if (refusal != SendRefusal.None || retried)
-                {
-                    // Gives the sequence number back.
-                    await Sequencer.RollbackAsync(db, ct);
-                    return 0;
-                }
-
-                created = new Message
-                {
-                    Id = Guid.CreateVersion7(now),
-                    ConversationId = conversationId,
-                    Sequence = sequence!.Value,
-                    Kind = MessageKinds.Text,
-                    SenderId = me,
-                    ClientMessageId = clientMessageId,
-                    Text = text,
-                    ReplyToMessageId = request.ReplyToMessageId,
-                    CreatedAt = now,
-                };
-                db.Messages.Add(created);
-                Attachments.Add(db, created, attachmentIds);
-                await Mentions.AddAsync(db, created, text ?? "", ct);
-                AddEvent(db, created, ConversationEventKinds.MessageCreated, me, now);
-                await db.SaveChangesAsync(ct);
-                return 0;
-            }, cancellationToken);
+                PostgresSend.Outcome.NotFound => SendRefusal.NotFound,
+                PostgresSend.Outcome.PeerToPeer => SendRefusal.PeerToPeer,
+                _ => SendRefusal.None,
+            };
+            retried = outcome == PostgresSend.Outcome.AlreadySent;
         }
-        catch (DbUpdateException ex) when (Sequencer.IsUniqueViolation(ex))
+        else
         {
-            // Belt and braces: the unique (conversation, sender, clientMessageId) index refused a duplicate the check missed.
-            db.ChangeTracker.Clear();
-            created = null;
-            stored = await FindSentAsync(db, conversationId, me, clientMessageId, cancellationToken);
-            if (stored is null)
+            // Otherwise a member's new message is four round trips: the sequence, one look-up of membership and of an
+            // earlier send with this clientMessageId, the inserts and the commit. Everything else rolls back.
+            try
             {
-                throw;
-            }
+                await Sequencer.InTransactionAsync(db, async ct =>
+                {
+                    refusal = default;
+                    refusalDetail = null;
+                    retried = false;
+                    created = null;
+                    var sequence = await Sequencer.NextAsync(db, conversationId, now, ct);
+                    // After the sequence (so under the conversation's lock, and read after a concurrent removal committed):
+                    // a member removed meanwhile is refused, and a concurrent retry that committed meanwhile is seen.
+                    var check = sequence is null ? null : await CheckSend.For(db)(db, conversationId, me, clientMessageId, ct);
+                    if (check is null)
+                    {
+                        refusal = SendRefusal.NotFound;
+                    }
+                    else if (check.AlreadySent)
+                    {
+                        // A retry of a stored message: answered with it, whatever has changed since (its files are attached now).
+                        retried = true;
+                    }
+                    else if (check.Kind == ConversationKinds.PeerToPeer)
+                    {
+                        // The point of the mode: the server never holds such a message, not even by a client's mistake.
+                        refusal = SendRefusal.PeerToPeer;
+                    }
+                    else if (attachmentIds.Count > 0 && await Attachments.CheckAsync(db, me, attachmentIds, ct) is { } attachmentError)
+                    {
+                        (refusal, refusalDetail) = (SendRefusal.Attachments, attachmentError);
+                    }
+                    else if (request.ReplyToMessageId is { } replyTo
+                             && !await db.Messages.AnyAsync(m => m.Id == replyTo && m.ConversationId == conversationId, ct))
+                    {
+                        refusal = SendRefusal.ReplyTo;
+                    }
 
-            retried = true;
+                    if (refusal != SendRefusal.None || retried)
+                    {
+                        // Gives the sequence number back.
+                        await Sequencer.RollbackAsync(db, ct);
+                        return 0;
+                    }
+
+                    created = new Message
+                    {
+                        Id = Guid.CreateVersion7(now),
+                        ConversationId = conversationId,
+                        Sequence = sequence!.Value,
+                        Kind = MessageKinds.Text,
+                        SenderId = me,
+                        ClientMessageId = clientMessageId,
+                        Text = text,
+                        ReplyToMessageId = request.ReplyToMessageId,
+                        CreatedAt = now,
+                    };
+                    db.Messages.Add(created);
+                    Attachments.Add(db, created, attachmentIds);
+                    await Mentions.AddAsync(db, created, text ?? "", ct);
+                    AddEvent(db, created, ConversationEventKinds.MessageCreated, me, now);
+                    await db.SaveChangesAsync(ct);
+                    return 0;
+                }, cancellationToken);
+            }
+            catch (DbUpdateException ex) when (Sequencer.IsUniqueViolation(ex))
+            {
+                // Belt and braces: the unique (conversation, sender, clientMessageId) index refused a duplicate the check missed.
+                db.ChangeTracker.Clear();
+                created = null;
+                stored = await FindSentAsync(db, conversationId, me, clientMessageId, cancellationToken);
+                if (stored is null)
+                {
+                    throw;
+                }
+
+                retried = true;
+            }
         }
 
         switch (refusal)
