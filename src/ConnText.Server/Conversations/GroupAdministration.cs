@@ -51,9 +51,9 @@ internal static class GroupAdministration
             errors["title"] = [$"A group needs a title of 1 to {Conversation.TitleMaxLength} printable characters."];
         }
 
-        if (topic is { Length: > Conversation.TopicMaxLength })
+        if (topic is not null && (topic.Length > Conversation.TopicMaxLength || topic.Contains('\0', StringComparison.Ordinal)))
         {
-            errors["topic"] = [$"A topic has at most {Conversation.TopicMaxLength} characters."];
+            errors["topic"] = [$"A topic has at most {Conversation.TopicMaxLength} characters, without NUL (U+0000)."];
         }
 
         if (errors.Count > 0)

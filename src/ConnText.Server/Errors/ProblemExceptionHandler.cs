@@ -2,6 +2,7 @@ using System.Text.Json;
 using ConnText.Contracts.Problems;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Mvc;
+using Npgsql;
 
 namespace ConnText.Server.Errors;
 
@@ -38,6 +39,19 @@ internal sealed partial class ProblemExceptionHandler(IProblemDetailsService pro
                 Title = "Service Unavailable",
                 Detail = $"Too many sign-ins and password changes are in progress. Retry after {busy.RetryAfterSeconds} seconds.",
             };
+        }
+        else if (FindInner<PostgresException>(exception) is { SqlState: PostgresErrorCodes.CharacterNotInRepertoire })
+        {
+            // PostgreSQL's text cannot hold U+0000, in a stored value or a query's parameter (a search, a sign-in name).
+            // Fields that are stored refuse it in their validation; this answers any other input that reaches a query.
+            problem = new ProblemDetails
+            {
+                Status = StatusCodes.Status400BadRequest,
+                Type = ProblemTypes.MalformedRequest,
+                Title = "Bad Request",
+                Detail = "The request contains the NUL character (U+0000), which text here cannot hold.",
+            };
+            LogBadRequest(logger, StatusCodes.Status400BadRequest, httpContext.Request.Method, httpContext.Request.Path, problem.Detail);
         }
         else if (exception is OperationCanceledException && httpContext.RequestAborted.IsCancellationRequested)
         {

@@ -637,6 +637,11 @@ internal static class MessagesEndpoints
         {
             errors["text"] = [$"A message has 1 to {options.MaxMessageChars} characters and is not only whitespace."];
         }
+        else if (text.Contains('\0', StringComparison.Ordinal))
+        {
+            // PostgreSQL's text cannot hold U+0000; refused on either database, so a message is portable between them.
+            errors["text"] = ["A message cannot contain the NUL character (U+0000)."];
+        }
     }
 
     private static ValidationProblem? ValidateEmoji(string emoji) =>

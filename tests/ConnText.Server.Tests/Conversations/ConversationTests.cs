@@ -106,6 +106,7 @@ public abstract class ConversationTests(Provider provider) : IAsyncLifetime
             (new CreateConversationRequest("channel", [bobId], "x"), "kind"),
             (new CreateConversationRequest(ConversationKinds.Group, [bobId], ""), "title"),
             (new CreateConversationRequest(ConversationKinds.Group, [bobId], new string('t', 101)), "title"),
+            (new CreateConversationRequest(ConversationKinds.Group, [bobId], "nul", "a NUL \0 inside"), "topic"),
             (new CreateConversationRequest(ConversationKinds.Group, [Guid.NewGuid()], "unknown"), "memberIds"),
             // The limit (3 here) counts the creator.
             (new CreateConversationRequest(ConversationKinds.Group, [bobId, carolId, Guid.NewGuid()], "too many"), "memberIds"),
@@ -120,6 +121,16 @@ public abstract class ConversationTests(Provider provider) : IAsyncLifetime
         var group = await alice.CreateGroupAsync("  Team  ", bobId);
         Assert.Equal(("Team", MemberRoles.Owner), (group.Title!, group.MyRole));
         Assert.Equal(MemberRoles.Member, group.Members.Single(m => m.UserId == bobId).Role);
+
+        // A topic changed later is checked alike, and a refused change changes nothing.
+        using (var nul = await alice.PatchAsJsonAsync($"/api/v1/conversations/{group.Id}", new UpdateConversationRequest(Topic: "\0")))
+        {
+            var problem = await nul.AssertProblemAsync(400, ProblemTypes.Validation);
+            Assert.True(problem.GetProperty("errors").TryGetProperty("topic", out _), problem.ToString());
+        }
+
+        var unchanged = (await alice.GetFromJsonAsync<ConversationResponse>($"/api/v1/conversations/{group.Id}"))!;
+        Assert.Equal(("Team", (string?)null), (unchanged.Title, unchanged.Topic));
     }
 
     [Fact]

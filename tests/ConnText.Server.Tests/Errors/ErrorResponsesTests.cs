@@ -120,6 +120,25 @@ public abstract class ErrorResponsesTests(Provider provider) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task NulCharacter_InAQueryParameter_IsAnswered_NeverAnInternalError()
+    {
+        using var alice = await SignedInUsers.RegisterAndSignInAsync(server, "alice");
+
+        using var response = await alice.GetAsync("/api/v1/users?q=al%00ice");
+
+        if (provider == Provider.Postgres)
+        {
+            // PostgreSQL's text cannot hold U+0000, not even as a query's parameter.
+            var problem = await response.AssertProblemAsync(400, ProblemTypes.MalformedRequest);
+            Assert.Contains("U+0000", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        }
+        else
+        {
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+    }
+
+    [Fact]
     public async Task PathTraversalAttempt_IsNotFound()
     {
         using var response = await Client.GetAsync("/api/v1/server/..%2f..%2f..%2fetc%2fpasswd");

@@ -229,6 +229,7 @@ public abstract class MessageTests(Provider provider) : IAsyncLifetime
             (new SendMessageRequest(Guid.NewGuid(), ""), "text"),
             (new SendMessageRequest(Guid.NewGuid(), "   "), "text"),
             (new SendMessageRequest(Guid.NewGuid(), new string('x', 1001)), "text"),
+            (new SendMessageRequest(Guid.NewGuid(), "a NUL \0 inside"), "text"), // PostgreSQL's text cannot hold it
             (new SendMessageRequest(null, "hi"), "clientMessageId"),
             (new SendMessageRequest(Guid.Empty, "hi"), "clientMessageId"),
             (new SendMessageRequest(Guid.NewGuid(), "hi", Guid.NewGuid()), "replyToMessageId"),
@@ -253,9 +254,10 @@ public abstract class MessageTests(Provider provider) : IAsyncLifetime
             Assert.True(problem.GetProperty("errors").TryGetProperty("emoji", out _));
         }
 
-        using (var emptyEdit = await alice.PatchAsJsonAsync($"{path}/{message.Id}", new EditMessageRequest("")))
+        foreach (var edit in new[] { "", "\0" })
         {
-            var problem = await emptyEdit.AssertProblemAsync(400, ProblemTypes.Validation);
+            using var badEdit = await alice.PatchAsJsonAsync($"{path}/{message.Id}", new EditMessageRequest(edit));
+            var problem = await badEdit.AssertProblemAsync(400, ProblemTypes.Validation);
             Assert.True(problem.GetProperty("errors").TryGetProperty("text", out _));
         }
 
