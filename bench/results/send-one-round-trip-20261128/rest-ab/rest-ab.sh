@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+set -u
+for side in new old; do
+  dir=/work/main; [ $side = old ] && dir=/tmp/wt-old
+  (cd $dir && bash bench/run-hub.sh --scenario rest --postgres --rest-rates 100 --login-rates 2 --out /tmp/prof/rest-$side > /tmp/prof/rest-$side.log 2>&1)
+done
+echo done
