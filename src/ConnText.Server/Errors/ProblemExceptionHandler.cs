@@ -8,8 +8,9 @@ namespace ConnText.Server.Errors;
 
 /// <summary>
 /// Turns exceptions into problem details. Bad requests (which the framework reports as
-/// <see cref="BadHttpRequestException"/>) say what was wrong; anything else is a 500 that shows
-/// no internals and is logged with the trace id the client receives.
+/// <see cref="BadHttpRequestException"/>, and PostgreSQL's refusal of U+0000 in text) say what was wrong; a full
+/// sign-in queue is a 503 with <c>Retry-After</c>; anything else is a 500 that shows no internals and is logged with
+/// the trace id the client receives.
 /// </summary>
 internal sealed partial class ProblemExceptionHandler(IProblemDetailsService problems, ILogger<ProblemExceptionHandler> logger)
     : IExceptionHandler
