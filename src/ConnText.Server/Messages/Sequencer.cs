@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using ConnText.Server.Conversations;
 using ConnText.Server.Data;
+using ConnText.Server.Data.Sqlite;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata;
@@ -33,8 +34,12 @@ internal static class Sequencer
             // the transaction usable after a failed SaveChanges, and ours is never used after one, it rolls back whole.
             // On PostgreSQL the SAVEPOINT and its RELEASE were two more round trips per write.
             db.Database.AutoSavepointsEnabled = false;
-            // Note: on SQLite, Microsoft.Data.Sqlite begins with BEGIN IMMEDIATE, so the write lock is taken
-            // (waiting up to the busy timeout) before anything is read: no SQLITE_BUSY from a read-to-write upgrade.
+            // On SQLite this process's writers queue asynchronously first (SqliteWriteGate), instead of sleeping on
+            // threads in SQLite's busy handler. Microsoft.Data.Sqlite then begins with BEGIN IMMEDIATE, so the write
+            // lock is taken before anything is read: no SQLITE_BUSY from a read-to-write upgrade.
+            using var turn = db.Database.IsSqlite()
+                ? await SqliteWriteGate.For(db.Database.GetConnectionString()!).EnterAsync(ct)
+                : default(SqliteWriteGate.Turn?);
             await using var transaction = await db.Database.BeginTransactionAsync(ct);
             var result = await operation(ct);
             if (db.Database.CurrentTransaction is not null)
