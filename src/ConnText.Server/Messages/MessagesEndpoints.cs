@@ -122,17 +122,17 @@ internal static class MessagesEndpoints
         var retried = false;
         Message? created = null;
         Message? stored = null;
-        if (PostgresSend.Applies(db, attachmentIds.Count, request.ReplyToMessageId, text))
+        if (PlainSend.Applies(attachmentIds.Count, request.ReplyToMessageId, text))
         {
-            // The common case on PostgreSQL: one round trip (ADR 0025).
-            (var outcome, created) = await PostgresSend.StoreAsync(db, conversationId, me, clientMessageId, text!, now, cancellationToken);
+            // The common case: plain SQL, on PostgreSQL one round trip (ADR 0025, ADR 0026).
+            (var outcome, created) = await PlainSend.StoreAsync(db, conversationId, me, clientMessageId, text!, now, cancellationToken);
             refusal = outcome switch
             {
-                PostgresSend.Outcome.NotFound => SendRefusal.NotFound,
-                PostgresSend.Outcome.PeerToPeer => SendRefusal.PeerToPeer,
+                PlainSend.Outcome.NotFound => SendRefusal.NotFound,
+                PlainSend.Outcome.PeerToPeer => SendRefusal.PeerToPeer,
                 _ => SendRefusal.None,
             };
-            retried = outcome == PostgresSend.Outcome.AlreadySent;
+            retried = outcome == PlainSend.Outcome.AlreadySent;
         }
         else
         {

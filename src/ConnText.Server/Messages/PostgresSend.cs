@@ -16,19 +16,11 @@ namespace ConnText.Server.Messages;
 /// meanwhile, a retry stored meanwhile): the checks, and only when they pass the next sequence number, the message
 /// and its event, as data-modifying CTEs. A refused send changes nothing, so the sequence stays gapless.</item>
 /// </list>
-/// Every other send (SQLite, which is in process and has no round trips to save; files, replies, mentions) takes
-/// the EF Core transaction in <see cref="MessagesEndpoints.SendAsync"/>; both store the same rows.
+/// SQLite's plain send is <see cref="SqliteSend"/>; every other send (files, replies, mentions) takes the EF Core
+/// transaction in <see cref="MessagesEndpoints.SendAsync"/>; all store the same rows.
 /// </summary>
 internal static class PostgresSend
 {
-    internal enum Outcome
-    {
-        Stored,
-        NotFound,
-        PeerToPeer,
-        AlreadySent,
-    }
-
     private const string LockConversation = """SELECT 1 FROM conversations WHERE "Id" = $1 FOR NO KEY UPDATE""";
 
     // $1 conversation, $2 sender, $3 clientMessageId, $4 now, $5 the peer-to-peer kind, $6 message id, $7 message kind,
@@ -57,27 +49,14 @@ internal static class PostgresSend
         FROM checked
         """;
 
-    /// <summary>Whether this send can take the one-round-trip path (the rest need look-ups EF Core does).</summary>
-    public static bool Applies(ConnTextDbContext db, int attachmentCount, Guid? replyToMessageId, string? text) =>
-        attachmentCount == 0 && replyToMessageId is null && text is not null && db.Database.IsNpgsql() && !Mentions.MayMention(text);
-
-    /// <summary>Stores a member's new text message, or says why not; <c>message</c> is set only when stored.</summary>
-    public static Task<(Outcome Outcome, Message? Message)> StoreAsync(
+    /// <summary>See <see cref="PlainSend.StoreAsync"/>.</summary>
+    public static Task<(PlainSend.Outcome Outcome, Message? Message)> StoreAsync(
         ConnTextDbContext db, Guid conversationId, Guid sender, Guid clientMessageId, string text, DateTimeOffset now,
         CancellationToken cancellationToken) =>
         // A transient failure is retried from the start; a failure after the commit is then seen as AlreadySent.
         db.Database.CreateExecutionStrategy().ExecuteAsync(async ct =>
         {
-            var message = new Message
-            {
-                Id = Guid.CreateVersion7(now),
-                ConversationId = conversationId,
-                Kind = MessageKinds.Text,
-                SenderId = sender,
-                ClientMessageId = clientMessageId,
-                Text = text,
-                CreatedAt = now,
-            };
+            var message = PlainSend.NewText(conversationId, sender, clientMessageId, text, now);
             await db.Database.OpenConnectionAsync(ct);
             try
             {
@@ -101,7 +80,7 @@ internal static class PostgresSend
                 await reader.NextResultAsync(ct);
                 if (!await reader.ReadAsync(ct))
                 {
-                    return (Outcome.NotFound, null);
+                    return (PlainSend.Outcome.NotFound, null);
                 }
 
                 var (kind, member, sent) = (reader.GetString(0), reader.GetBoolean(1), reader.GetBoolean(2));
@@ -114,19 +93,19 @@ internal static class PostgresSend
                 if (sequence is { } stored)
                 {
                     message.Sequence = stored;
-                    return (Outcome.Stored, message);
+                    return (PlainSend.Outcome.Stored, message);
                 }
 
-                return !member ? (Outcome.NotFound, null)
-                    : sent ? (Outcome.AlreadySent, null)
-                    : kind == ConversationKinds.PeerToPeer ? (Outcome.PeerToPeer, (Message?)null)
+                return !member ? (PlainSend.Outcome.NotFound, null)
+                    : sent ? (PlainSend.Outcome.AlreadySent, null)
+                    : kind == ConversationKinds.PeerToPeer ? (PlainSend.Outcome.PeerToPeer, (Message?)null)
                     : throw new InvalidOperationException("A send passed its checks and stored nothing.");
             }
             catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.UniqueViolation)
             {
                 // Belt and braces, as in the EF Core path: the unique (conversation, sender, clientMessageId) index
                 // refused a duplicate the check under the lock missed. Nothing of the batch was stored.
-                return (Outcome.AlreadySent, null);
+                return (PlainSend.Outcome.AlreadySent, null);
             }
             finally
             {
