@@ -22,6 +22,18 @@ internal sealed class Conversation
     public const int TitleMaxLength = 100;
     public const int TopicMaxLength = 500;
 
+    /// <summary>Why a group's (trimmed) title cannot be stored, or null when it can.</summary>
+    public static string? TitleError(string? title) =>
+        string.IsNullOrEmpty(title) || title.Length > TitleMaxLength || title.Any(char.IsControl)
+            ? $"A group needs a title of 1 to {TitleMaxLength} printable characters."
+            : null;
+
+    /// <summary>Why a group's (trimmed) topic cannot be stored, or null when it can (none is fine).</summary>
+    public static string? TopicError(string? topic) =>
+        topic is not null && (topic.Length > TopicMaxLength || topic.Contains('\0', StringComparison.Ordinal))
+            ? $"A topic has at most {TopicMaxLength} characters, without NUL (U+0000)."
+            : null;
+
     public Guid Id { get; set; }
 
     /// <summary><c>direct</c>, <c>group</c> or <c>peer-to-peer</c>.</summary>

@@ -115,14 +115,14 @@ internal static class ConversationsEndpoints
                 break;
 
             case ConversationKinds.Group:
-                if (string.IsNullOrEmpty(title) || title.Length > Conversation.TitleMaxLength || title.Any(char.IsControl))
+                if (Conversation.TitleError(title) is { } titleError)
                 {
-                    errors["title"] = [$"A group needs a title of 1 to {Conversation.TitleMaxLength} printable characters."];
+                    errors["title"] = [titleError];
                 }
 
-                if (topic is not null && (topic.Length > Conversation.TopicMaxLength || topic.Contains('\0', StringComparison.Ordinal)))
+                if (Conversation.TopicError(topic) is { } topicError)
                 {
-                    errors["topic"] = [$"A topic has at most {Conversation.TopicMaxLength} characters, without NUL (U+0000)."];
+                    errors["topic"] = [topicError];
                 }
 
                 if (others.Count + 1 > options.Value.MaxGroupMembers)

@@ -46,14 +46,14 @@ internal static class GroupAdministration
             errors["title"] = ["Give a new title, a new topic, or both."];
         }
 
-        if (title is not null && (title.Length is 0 or > Conversation.TitleMaxLength || title.Any(char.IsControl)))
+        if (title is not null && Conversation.TitleError(title) is { } titleError)
         {
-            errors["title"] = [$"A group needs a title of 1 to {Conversation.TitleMaxLength} printable characters."];
+            errors["title"] = [titleError];
         }
 
-        if (topic is not null && (topic.Length > Conversation.TopicMaxLength || topic.Contains('\0', StringComparison.Ordinal)))
+        if (Conversation.TopicError(topic) is { } topicError)
         {
-            errors["topic"] = [$"A topic has at most {Conversation.TopicMaxLength} characters, without NUL (U+0000)."];
+            errors["topic"] = [topicError];
         }
 
         if (errors.Count > 0)

@@ -106,7 +106,9 @@ public abstract class ConversationTests(Provider provider) : IAsyncLifetime
             (new CreateConversationRequest("channel", [bobId], "x"), "kind"),
             (new CreateConversationRequest(ConversationKinds.Group, [bobId], ""), "title"),
             (new CreateConversationRequest(ConversationKinds.Group, [bobId], new string('t', 101)), "title"),
+            (new CreateConversationRequest(ConversationKinds.Group, [bobId], "bell \u0007"), "title"),
             (new CreateConversationRequest(ConversationKinds.Group, [bobId], "nul", "a NUL \0 inside"), "topic"),
+            (new CreateConversationRequest(ConversationKinds.Group, [bobId], "long", new string('t', 501)), "topic"),
             (new CreateConversationRequest(ConversationKinds.Group, [Guid.NewGuid()], "unknown"), "memberIds"),
             // The limit (3 here) counts the creator.
             (new CreateConversationRequest(ConversationKinds.Group, [bobId, carolId, Guid.NewGuid()], "too many"), "memberIds"),
@@ -122,11 +124,20 @@ public abstract class ConversationTests(Provider provider) : IAsyncLifetime
         Assert.Equal(("Team", MemberRoles.Owner), (group.Title!, group.MyRole));
         Assert.Equal(MemberRoles.Member, group.Members.Single(m => m.UserId == bobId).Role);
 
-        // A topic changed later is checked alike, and a refused change changes nothing.
-        using (var nul = await alice.PatchAsJsonAsync($"/api/v1/conversations/{group.Id}", new UpdateConversationRequest(Topic: "\0")))
+        // A title or topic changed later is checked alike, and a refused change changes nothing.
+        var changes = new (UpdateConversationRequest Body, string Field)[]
         {
-            var problem = await nul.AssertProblemAsync(400, ProblemTypes.Validation);
-            Assert.True(problem.GetProperty("errors").TryGetProperty("topic", out _), problem.ToString());
+            (new UpdateConversationRequest(Topic: "\0"), "topic"),
+            (new UpdateConversationRequest(Topic: new string('t', 501)), "topic"),
+            (new UpdateConversationRequest(Title: "   "), "title"),
+            (new UpdateConversationRequest(Title: new string('t', 101)), "title"),
+            (new UpdateConversationRequest(Title: "bell \u0007", Topic: "fine"), "title"),
+        };
+        foreach (var (body, field) in changes)
+        {
+            using var refused = await alice.PatchAsJsonAsync($"/api/v1/conversations/{group.Id}", body);
+            var problem = await refused.AssertProblemAsync(400, ProblemTypes.Validation);
+            Assert.True(problem.GetProperty("errors").TryGetProperty(field, out _), $"{field}: {problem}");
         }
 
         var unchanged = (await alice.GetFromJsonAsync<ConversationResponse>($"/api/v1/conversations/{group.Id}"))!;
