@@ -47,11 +47,15 @@ public abstract class PlainSendTests(Provider provider) : IAsyncLifetime
     {
         var group = await Alice.CreateGroupAsync("one sequence", BobId);
         var path = $"/api/v1/conversations/{group.Id}/messages";
-        var one = await Alice.SendAsync(group.Id, "one");                                       // 1, one round trip
-        var two = await Alice.SendAsync(group.Id, "two @bob");                                  // 2, the transaction
+        var one = await Alice.SendAsync(group.Id, "one");                                       // 1, the plain path
+        var twoId = Guid.NewGuid();
+        var (_, two) = await Alice.TrySendAsync(group.Id, "two @bob", twoId);                     // 2, the transaction
         var retryId = Guid.NewGuid();
         var (_, three) = await Bob.TrySendAsync(group.Id, "three", retryId);                     // 3
         var (retryStatus, retried) = await Bob.TrySendAsync(group.Id, "three, again", retryId);  // the same message
+        // A retry found across paths: each path reads the clientMessageId the other stored.
+        var (crossStatus, crossed) = await Bob.TrySendAsync(group.Id, "three, @alice", retryId);
+        var (backStatus, back) = await Alice.TrySendAsync(group.Id, "two, without a mention", twoId);
         using var carol = await SignedInUsers.RegisterAndSignInAsync(Server, "carol");
         using (var stranger = await carol.PostAsJsonAsync(path, new SendMessageRequest(Guid.NewGuid(), "let me in")))
         {
@@ -62,6 +66,7 @@ public abstract class PlainSendTests(Provider provider) : IAsyncLifetime
 
         Assert.Equal((1L, 2L, 3L, 4L), (one.Sequence, two.Sequence, three.Sequence, four.Sequence));
         Assert.Equal((HttpStatusCode.OK, three.Id, 3L, "three"), (retryStatus, retried.Id, retried.Sequence, retried.Text));
+        Assert.Equal((HttpStatusCode.OK, three.Id, HttpStatusCode.OK, two.Id), (crossStatus, crossed.Id, backStatus, back.Id));
         Assert.Equal([BobId], two.Mentions);
         var events = await Alice.EventsAsync(group.Id, after: 0);
         Assert.Equal(4, events.LastSequence);
