@@ -56,16 +56,9 @@ internal static class SqliteSend
         {
             return await Sequencer.InTransactionAsync(db, async ct =>
             {
-                var connection = (SqliteConnection)db.Database.GetDbConnection();
-                var transaction = (SqliteTransaction)db.Database.CurrentTransaction!.GetDbTransaction();
                 long last;
-                await using (var check = connection.CreateCommand())
+                await using (var check = Command(db, Check, mappings, conversationId, sender, clientMessageId))
                 {
-                    check.Transaction = transaction;
-                    check.CommandText = Check;
-                    mappings.Guid(check, "$conversation", conversationId);
-                    mappings.Guid(check, "$sender", sender);
-                    mappings.Guid(check, "$client", clientMessageId);
                     await using var reader = await check.ExecuteReaderAsync(ct);
                     if (!await reader.ReadAsync(ct))
                     {
@@ -86,13 +79,8 @@ internal static class SqliteSend
 
                 var message = PlainSend.NewText(conversationId, sender, clientMessageId, text, now);
                 message.Sequence = last + 1;
-                await using (var store = connection.CreateCommand())
+                await using (var store = Command(db, Store, mappings, conversationId, sender, clientMessageId))
                 {
-                    store.Transaction = transaction;
-                    store.CommandText = Store;
-                    mappings.Guid(store, "$conversation", conversationId);
-                    mappings.Guid(store, "$sender", sender);
-                    mappings.Guid(store, "$client", clientMessageId);
                     mappings.Guid(store, "$id", message.Id);
                     mappings.Time(store, "$now", now);
                     store.Parameters.AddWithValue("$sequence", message.Sequence);
@@ -116,6 +104,19 @@ internal static class SqliteSend
             // a duplicate the check missed (a writer outside this server). The transaction rolled back whole.
             return (PlainSend.Outcome.AlreadySent, null);
         }
+    }
+
+    /// <summary>A command in the open write transaction, with the send's three ids bound.</summary>
+    private static SqliteCommand Command(
+        ConnTextDbContext db, string sql, Mappings mappings, Guid conversationId, Guid sender, Guid clientMessageId)
+    {
+        var command = ((SqliteConnection)db.Database.GetDbConnection()).CreateCommand();
+        command.Transaction = (SqliteTransaction)db.Database.CurrentTransaction!.GetDbTransaction();
+        command.CommandText = sql;
+        mappings.Guid(command, "$conversation", conversationId);
+        mappings.Guid(command, "$sender", sender);
+        mappings.Guid(command, "$client", clientMessageId);
+        return command;
     }
 
     /// <summary>How the model stores a GUID and a time on SQLite (EF Core's mappings and the model's converters).</summary>

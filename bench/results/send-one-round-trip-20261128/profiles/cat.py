@@ -3,7 +3,7 @@ path=sys.argv[1]
 cats=[('dispatch (RealtimeConnections.Dispatch and below)', r'RealtimeConnections::Dispatch'),
       ('ws send loop (WebSocketsServerTransport sending)', r'WebSocketsServerTransport\+<StartSending'),
       ('kestrel socket send/IOQueue', r'Kestrel.Transport.Sockets|SocketConnection'),
-      ('EF Core / Npgsql (storing, not dispatch)', r'EntityFrameworkCore|\[Npgsql\]'),
+      ('EF Core / Npgsql / SQLite (storing, not dispatch)', r'EntityFrameworkCore|\[Npgsql\]|Microsoft.Data.Sqlite|e_sqlite3|SQLitePCL'),
       ('SignalR hub invocation (not EF)', r'DefaultHubDispatcher|HubConnectionHandler'),
       ('heartbeat/scan', r'TickHeartbeat|HttpConnectionManager::Scan|Heartbeat'),
       ('GC', r'gc_heap|GCHeap|WKS::|SVR::'),

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# perf profile of a ConnText fan-out step (PostgreSQL): run.sh OUT RATE [server|system]
+# perf profile of a ConnText fan-out step: run.sh OUT RATE [server|system] [postgres|sqlite]
 # (server: the server process, `perf record -p`; system: both cores, `perf record -a`, as for after-400-system-wide.txt)
 set -u
-out=$1; rate=${2:-300}; scope=${3:-server}
+out=$1; rate=${2:-300}; scope=${3:-server}; database=${4:-postgres}
+db_args='--postgres --skip-sqlite'; [ "$database" = sqlite ] && db_args=''
 cd /work/main
-bash bench/run-hub.sh --scenario fanout --postgres --skip-sqlite --hub-client raw --baselines none --rates $rate --duration 45 \
+bash bench/run-hub.sh --scenario fanout $db_args --hub-client raw --baselines none --rates $rate --duration 45 \
   --server-env 'DOTNET_PerfMapEnabled=1 DOTNET_ReadyToRun=0 DOTNET_EnableWriteXorExecute=0' --out $out > $out.log 2>&1 &
 runpid=$!
 until grep -q "step 1/1" $out.log 2>/dev/null; do sleep 1; if ! kill -0 $runpid 2>/dev/null; then echo "run ended"; exit 1; fi; done
