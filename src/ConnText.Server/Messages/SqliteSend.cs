@@ -57,8 +57,9 @@ internal static class SqliteSend
             return await Sequencer.InTransactionAsync(db, async ct =>
             {
                 long last;
-                await using (var check = Command(db, Check, mappings, conversationId, sender, clientMessageId))
+                await using (var check = Command(db, mappings, conversationId, sender, clientMessageId))
                 {
+                    check.CommandText = Check;
                     await using var reader = await check.ExecuteReaderAsync(ct);
                     if (!await reader.ReadAsync(ct))
                     {
@@ -79,8 +80,9 @@ internal static class SqliteSend
 
                 var message = PlainSend.NewText(conversationId, sender, clientMessageId, text, now);
                 message.Sequence = last + 1;
-                await using (var store = Command(db, Store, mappings, conversationId, sender, clientMessageId))
+                await using (var store = Command(db, mappings, conversationId, sender, clientMessageId))
                 {
+                    store.CommandText = Store;
                     mappings.Guid(store, "$id", message.Id);
                     mappings.Time(store, "$now", now);
                     store.Parameters.AddWithValue("$sequence", message.Sequence);
@@ -107,12 +109,10 @@ internal static class SqliteSend
     }
 
     /// <summary>A command in the open write transaction, with the send's three ids bound.</summary>
-    private static SqliteCommand Command(
-        ConnTextDbContext db, string sql, Mappings mappings, Guid conversationId, Guid sender, Guid clientMessageId)
+    private static SqliteCommand Command(ConnTextDbContext db, Mappings mappings, Guid conversationId, Guid sender, Guid clientMessageId)
     {
         var command = ((SqliteConnection)db.Database.GetDbConnection()).CreateCommand();
         command.Transaction = (SqliteTransaction)db.Database.CurrentTransaction!.GetDbTransaction();
-        command.CommandText = sql;
         mappings.Guid(command, "$conversation", conversationId);
         mappings.Guid(command, "$sender", sender);
         mappings.Guid(command, "$client", clientMessageId);
