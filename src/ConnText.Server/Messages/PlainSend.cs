@@ -6,7 +6,7 @@ namespace ConnText.Server.Messages;
 
 /// <summary>
 /// The common send, a member's text without files, reply or mention, stored by plain SQL instead of EF Core's change
-/// tracking: on PostgreSQL in one round trip (<see cref="PostgresSend"/>, ADR 0025), on SQLite by two prepared
+/// tracking: on PostgreSQL in one round trip (<see cref="PostgresSend"/>, ADR 0025), on SQLite by two plain
 /// commands inside the write transaction (<see cref="SqliteSend"/>, ADR 0026). Every other send takes the EF Core
 /// transaction in <see cref="MessagesEndpoints.SendAsync"/>; all of them store the same rows and give the same answers.
 /// </summary>
